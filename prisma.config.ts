@@ -1,0 +1,19 @@
+import path from 'node:path';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { defineConfig } from 'prisma/config';
+
+// The Prisma CLI (migrate deploy, migrate diff, generate) runs here without
+// native engines: migrations go through the same driver adapter as the app.
+// The schema's datasource reads DATABASE_URL too, so the default is set here.
+process.env.DATABASE_URL ??= 'file:./data/tandem.db';
+const url = process.env.DATABASE_URL;
+
+export default defineConfig({
+  experimental: { adapter: true },
+  engine: 'js',
+  schema: path.join('prisma', 'schema'),
+  migrations: { path: path.join('prisma', 'migrations') },
+  async adapter() {
+    return new PrismaBetterSQLite3({ url });
+  },
+});

@@ -1,0 +1,169 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { authenticate, credentialFromConnectionParams } from './auth/authenticate.js';
+import { resolveTokenSecret } from './auth/secret.js';
+import { AccessTokens } from './auth/tokens.js';
+import type { Settings } from './config.js';
+import { openDatabase, sqlitePath, type QueryListener } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import type { Services } from './domain/services.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMemoryBus } from './realtime/bus.js';
+import { createLoaders, forkContext, type Context } from './schema/context.js';
+import { schema } from './schema/index.js';
+import { createErrorMasker } from './schema/mask-errors.js';
+import { useEventScopedContext } from './schema/subscribe.js';
+
+export const graphqlPath = '/graphql';
+
+export interface AppOptions {
+  /** Logger to use instead of one built from settings.logLevel. */
+  logger?: Logger;
+  /** Called for every SQL statement; tests count them. */
+  onQuery?: QueryListener;
+  /** Apply pending migrations before opening the database. Default true. */
+  migrate?: boolean;
+}
+
+export interface App {
+  /** Listens on settings.host and settings.port; returns the GraphQL URL. */
+  start(): Promise<{ url: string; port: number }>;
+  /** Closes every WebSocket and SSE stream, stops listening and closes the database. */
+  stop(): Promise<void>;
+  services: Services;
+}
+
+/** Extra fields of the initial context when an operation arrives over WebSocket. */
+interface SocketContext {
+  connectionParams?: Record<string, unknown>;
+}
+
+/** Adapts pino to Yoga's logger: Yoga passes errors and strings as arguments. */
+function yogaLogger(logger: Logger) {
+  const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+    const [first, ...rest] = args;
+    if (first instanceof Error) logger[level]({ err: first }, rest.map(String).join(' ') || first.message);
+    else logger[level](args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '));
+  };
+  return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+}
+
+/**
+ * Builds the server: database, bus, GraphQL over HTTP, SSE and WebSocket on
+ * one path. Nothing listens until start().
+ */
+export async function createApp(settings: Settings, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  const databaseFile = sqlitePath(settings.databaseUrl);
+  const tokenSecret = resolveTokenSecret(settings, path.dirname(databaseFile), logger);
+  if (options.migrate !== false) await migrateDatabase(`file:${databaseFile}`);
+  const db = await openDatabase(settings.databaseUrl, options.onQuery);
+  const bus = createMemoryBus((error, topic) => logger.error({ err: error, topic }, 'event bus listener failed'));
+  const services: Services = {
+    db,
+    bus,
+    logger,
+    tokens: new AccessTokens(tokenSecret, settings.accessTokenTtlSeconds),
+    refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
+  };
+
+  const yoga = createYoga<SocketContext, Context>({
+    schema,
+    graphqlEndpoint: graphqlPath,
+    landingPage: false,
+    graphiql: settings.graphiql ? { title: 'Tandem', subscriptionsProtocol: 'WS' } : false,
+    logging: yogaLogger(logger),
+    maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production') },
+    plugins: [useEventScopedContext(forkContext)],
+    context: async (initial: YogaInitialContext & SocketContext) => {
+      const credential = initial.connectionParams
+        ? credentialFromConnectionParams(initial.connectionParams)
+        : initial.request.headers.get('authorization');
+      const auth = await authenticate(services, credential);
+      return {
+        services,
+        db,
+        viewer: auth.viewer,
+        authProblem: auth.problem,
+        loaders: createLoaders(db),
+        logger,
+      } satisfies Context;
+    },
+  });
+
+  const server = createServer(yoga);
+  const sockets = new WebSocketServer({ server, path: graphqlPath });
+  const socketServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+    {
+      onConnect: async (ctx) => {
+        const credential = credentialFromConnectionParams(ctx.connectionParams);
+        if (credential === undefined) return true;
+        const auth = await authenticate(services, credential);
+        if (auth.problem) logger.info({ problem: auth.problem }, 'WebSocket connection refused');
+        // false closes the socket with 4403 Forbidden.
+        return auth.problem === null;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams ?? {},
+        });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          contextValue: await enveloped.contextFactory(),
+          variableValues: payload.variables,
+          operationName: payload.operationName,
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
+    },
+    sockets,
+  );
+
+  let stopped: Promise<void> | undefined;
+
+  return {
+    services,
+    start: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(settings.port, settings.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+          const url = `http://${host}:${port}${graphqlPath}`;
+          logger.info({ url, database: databaseFile, bus: 'memory' }, 'Tandem started');
+          resolve({ url, port });
+        });
+      }),
+    stop: () => {
+      stopped ??= (async () => {
+        await socketServer.dispose();
+        sockets.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Ends SSE streams and idle keep-alive connections too.
+          server.closeAllConnections();
+        });
+        await bus.close();
+        await db.$disconnect();
+        logger.info('Tandem stopped');
+      })();
+      return stopped;
+    },
+  };
+}

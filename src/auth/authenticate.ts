@@ -1,0 +1,42 @@
+import type { Actor, Services } from '../domain/services.js';
+import { TokenError } from './tokens.js';
+
+/** Who is calling: a viewer, or why the presented credentials were not accepted. */
+export interface Authentication {
+  viewer: Actor | null;
+  /** Set when a token was presented but not accepted; null when none was presented. */
+  problem: string | null;
+}
+
+const anonymous: Authentication = { viewer: null, problem: null };
+
+/**
+ * Checks a credential given as `Bearer <access token>` (the HTTP header, or
+ * the `authorization` field of a WebSocket connection_init payload). A bare
+ * token is accepted too. The session must not be signed out.
+ */
+export async function authenticate(services: Services, credential: unknown): Promise<Authentication> {
+  if (credential === undefined || credential === null || credential === '') return anonymous;
+  if (typeof credential !== 'string') {
+    return { viewer: null, problem: 'The authorization value must be a string of the form `Bearer <access token>`.' };
+  }
+  const match = /^(?:Bearer\s+)?(\S+)$/i.exec(credential.trim());
+  if (!match) return { viewer: null, problem: 'The authorization value must have the form `Bearer <access token>`.' };
+  try {
+    const claims = await services.tokens.verify(match[1]!);
+    const session = await services.db.session.findUnique({ where: { id: claims.sessionId }, select: { revokedAt: true } });
+    if (!session || session.revokedAt) {
+      return { viewer: null, problem: 'The session of this access token was signed out; sign in again.' };
+    }
+    return { viewer: { userId: claims.userId, sessionId: claims.sessionId }, problem: null };
+  } catch (error) {
+    if (error instanceof TokenError) return { viewer: null, problem: error.message };
+    throw error;
+  }
+}
+
+/** Reads the credential from a connection_init payload: `authorization`, `Authorization` or `token`. */
+export function credentialFromConnectionParams(params: Record<string, unknown> | undefined): unknown {
+  if (!params) return undefined;
+  return params.authorization ?? params.Authorization ?? params.token;
+}

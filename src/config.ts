@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/** Validated, typed settings. Every field comes from one environment variable. */
+export interface Settings {
+  /** TCP port for HTTP and WebSocket; 0 picks a free port. Default 4000. */
+  port: number;
+  /** Interface to listen on. Default `localhost`. */
+  host: string;
+  /** `file:PATH` for SQLite (relative paths resolve from the working directory). Default `file:./data/tandem.db`. */
+  databaseUrl: string;
+  /** HMAC secret for access tokens, at least 32 characters; generated in development when unset. */
+  tokenSecret: string | undefined;
+  /** pino level: fatal, error, warn, info, debug, trace or silent. Default `info`. */
+  logLevel: LogLevel;
+  /** `production` refuses to start without TOKEN_SECRET. Default `development`. */
+  nodeEnv: 'development' | 'production' | 'test';
+  /** Lifetime of an access token, in seconds. Default 900 (15 minutes). */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of a refresh token (and so of a session without use), in seconds. Default 2,592,000 (30 days). */
+  refreshTokenTtlSeconds: number;
+  /** Serve GraphiQL at the GraphQL path for browsers. Default on outside production. */
+  graphiql: boolean;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Thrown when an environment variable holds a value the server cannot use. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'expected a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `expected at least ${min}` }).max(max, { message: `expected at most ${max}` }));
+
+const boolean = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+/**
+ * Environment variables, their expected form and their defaults. The keys are
+ * the variable names, so an error can name the variable.
+ */
+const environment = z.object({
+  PORT: integer(0, 65535).default(4000),
+  HOST: z.string().min(1, { message: 'expected a host name or address' }).default('localhost'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^file:.+/, { message: 'expected file:PATH for SQLite, for example file:./data/tandem.db' })
+    .default('file:./data/tandem.db'),
+  TOKEN_SECRET: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  ACCESS_TOKEN_TTL_SECONDS: integer(10, 86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: integer(60, 31_536_000).default(2_592_000),
+  GRAPHIQL: boolean.optional(),
+});
+
+/**
+ * Reads the settings from `env`. Empty strings count as unset.
+ *
+ * @throws ConfigError naming each invalid variable, its value and the expected form.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const present = Object.fromEntries(
+    Object.keys(environment.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = environment.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const shown = name === 'TOKEN_SECRET' ? '(hidden)' : JSON.stringify(present[name]);
+      return `${name}=${shown}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid environment:\n  ${lines.join('\n  ')}`);
+  }
+  const values = parsed.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databaseUrl: values.DATABASE_URL,
+    tokenSecret: values.TOKEN_SECRET,
+    logLevel: values.LOG_LEVEL,
+    nodeEnv: values.NODE_ENV,
+    accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
+    graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
+  };
+}

@@ -1,0 +1,51 @@
+import type { Role, Transaction, Database } from '../db/client.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+
+const rank: Record<Role, number> = { VIEWER: 1, MEMBER: 2, ADMIN: 3, OWNER: 4 };
+
+/** True when `role` is `minimum` or above: OWNER > ADMIN > MEMBER > VIEWER. */
+export function hasRole(role: Role, minimum: Role): boolean {
+  return rank[role] >= rank[minimum];
+}
+
+/**
+ * Returns the user's membership of the workspace.
+ *
+ * @throws ForbiddenError when the user is not a member or their role is below `minimum`.
+ */
+export async function requireRole(db: Database | Transaction, userId: string, workspaceId: string, minimum: Role, action: string) {
+  const membership = await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } } });
+  if (!membership) throw new ForbiddenError('You are not a member of this workspace.');
+  if (!hasRole(membership.role, minimum)) {
+    throw new ForbiddenError(`Your role ${membership.role} cannot ${action}; that needs ${minimum} or higher.`);
+  }
+  return membership;
+}
+
+/**
+ * Loads a board the user may read (any member).
+ *
+ * @throws NotFoundError, ForbiddenError
+ */
+export async function readableBoard(db: Database | Transaction, userId: string, boardId: string) {
+  const board = await db.board.findUnique({ where: { id: boardId } });
+  if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
+  await requireRole(db, userId, board.workspaceId, 'VIEWER', 'read this board');
+  return board;
+}
+
+/**
+ * Loads a board whose content the user may change: MEMBER or above, and the
+ * board is not archived.
+ *
+ * @throws NotFoundError, ForbiddenError, ValidationError
+ */
+export async function writableBoard(tx: Transaction, userId: string, boardId: string, field: string) {
+  const board = await tx.board.findUnique({ where: { id: boardId } });
+  if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
+  await requireRole(tx, userId, board.workspaceId, 'MEMBER', 'change this board');
+  if (board.archived) {
+    throw new ValidationError(field, 'The board is archived; unarchive it before changing it.');
+  }
+  return board;
+}

@@ -1,0 +1,43 @@
+import { commitWithEvents } from '../realtime/outbox.js';
+import { EventType } from '../realtime/events.js';
+import type { Transaction } from '../db/client.js';
+import { requireRole, writableBoard } from './access.js';
+import { NotFoundError } from './errors.js';
+import type { Actor, Services } from './services.js';
+import { Limits, requiredText } from './validate.js';
+
+export async function createBoard(services: Services, actor: Actor, input: { workspaceId: string; name: string }) {
+  const name = requiredText('input.name', input.name, Limits.name);
+  await requireRole(services.db, actor.userId, input.workspaceId, 'MEMBER', 'create boards');
+  const board = await services.db.board.create({ data: { workspaceId: input.workspaceId, name } });
+  services.logger.info({ boardId: board.id, workspaceId: input.workspaceId, userId: actor.userId }, 'board created');
+  return board;
+}
+
+async function boardForChange(tx: Transaction, boardId: string) {
+  const board = await tx.board.findUnique({ where: { id: boardId } });
+  if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
+  return board;
+}
+
+export async function renameBoard(services: Services, actor: Actor, input: { boardId: string; name: string }) {
+  const name = requiredText('input.name', input.name, Limits.name);
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const board = await writableBoard(tx, actor.userId, input.boardId, 'input.boardId');
+    const updated = await tx.board.update({ where: { id: board.id }, data: { name, version: { increment: 1 } } });
+    await append(board.id, EventType.BOARD_RENAMED, { name });
+    return updated;
+  });
+}
+
+/** Archives (or with `archived: false` restores) a board. Archived boards are read-only. Needs ADMIN. */
+export async function archiveBoard(services: Services, actor: Actor, input: { boardId: string; archived: boolean }) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const board = await boardForChange(tx, input.boardId);
+    await requireRole(tx, actor.userId, board.workspaceId, 'ADMIN', 'archive boards');
+    if (board.archived === input.archived) return board;
+    const updated = await tx.board.update({ where: { id: board.id }, data: { archived: input.archived, version: { increment: 1 } } });
+    await append(board.id, EventType.BOARD_ARCHIVED, { archived: input.archived });
+    return updated;
+  });
+}

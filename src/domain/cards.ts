@@ -1,0 +1,161 @@
+import type { Transaction } from '../db/client.js';
+import { commitWithEvents } from '../realtime/outbox.js';
+import { EventType } from '../realtime/events.js';
+import { writableBoard } from './access.js';
+import { writableColumn } from './columns.js';
+import { NotFoundError, ValidationError } from './errors.js';
+import { positionBetween } from './positions.js';
+import type { Actor, Services } from './services.js';
+import { Limits, optionalText, requiredText } from './validate.js';
+
+/** Loads a card whose board the actor may change. */
+export async function writableCard(tx: Transaction, actor: Actor, cardId: string, field: string) {
+  const card = await tx.card.findUnique({ where: { id: cardId } });
+  if (!card) throw new NotFoundError(`Card ${cardId} does not exist.`);
+  const board = await writableBoard(tx, actor.userId, card.boardId, field);
+  return { card, board };
+}
+
+function requireActive(card: { archived: boolean }, field: string) {
+  if (card.archived) throw new ValidationError(field, 'The card is archived; unarchive it before changing it.');
+}
+
+/**
+ * Computes the position key for a card placed in `columnId` right after
+ * `afterCardId`, right before `beforeCardId`, or (with neither) at the end.
+ */
+async function cardPosition(tx: Transaction, columnId: string, movingId: string | null, place: { afterCardId?: string | null; beforeCardId?: string | null }) {
+  if (place.afterCardId && place.beforeCardId) {
+    throw new ValidationError('input.afterCardId', 'Give afterCardId or beforeCardId, not both.');
+  }
+  const anchorId = place.afterCardId ?? place.beforeCardId;
+  if (!anchorId) {
+    const last = await tx.card.findFirst({ where: { columnId, id: { not: movingId ?? '' } }, orderBy: { position: 'desc' }, select: { position: true } });
+    return positionBetween(last?.position, null);
+  }
+  const field = place.afterCardId ? 'input.afterCardId' : 'input.beforeCardId';
+  if (anchorId === movingId) throw new ValidationError(field, 'A card cannot be placed next to itself.');
+  const anchor = await tx.card.findUnique({ where: { id: anchorId }, select: { columnId: true, position: true } });
+  if (!anchor || anchor.columnId !== columnId) throw new ValidationError(field, `Card ${anchorId} is not in the target column.`);
+  const notMoving = { not: movingId ?? '' };
+  if (place.afterCardId) {
+    const next = await tx.card.findFirst({ where: { columnId, id: notMoving, position: { gt: anchor.position } }, orderBy: { position: 'asc' }, select: { position: true } });
+    return positionBetween(anchor.position, next?.position);
+  }
+  const previous = await tx.card.findFirst({ where: { columnId, id: notMoving, position: { lt: anchor.position } }, orderBy: { position: 'desc' }, select: { position: true } });
+  return positionBetween(previous?.position, anchor.position);
+}
+
+function dueDate(value: Date | null | undefined): Date | null | undefined {
+  if (value && Number.isNaN(value.getTime())) throw new ValidationError('input.dueAt', 'input.dueAt is not a valid date.');
+  return value;
+}
+
+export async function createCard(
+  services: Services,
+  actor: Actor,
+  input: { columnId: string; title: string; description?: string | null; dueAt?: Date | null },
+) {
+  const title = requiredText('input.title', input.title, Limits.cardTitle);
+  const description = optionalText('input.description', input.description ?? '', Limits.cardDescription);
+  const dueAt = dueDate(input.dueAt);
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
+    const position = await cardPosition(tx, column.id, null, {});
+    const card = await tx.card.create({
+      data: { boardId: column.boardId, columnId: column.id, title, description, dueAt, position, creatorId: actor.userId },
+    });
+    await append(column.boardId, EventType.CARD_CREATED, { cardId: card.id, columnId: column.id });
+    return card;
+  });
+}
+
+/** Changes only the fields given; `dueAt: null` clears the due date. */
+export async function updateCard(
+  services: Services,
+  actor: Actor,
+  input: { cardId: string; title?: string | null; description?: string | null; dueAt?: Date | null },
+) {
+  const data: { title?: string; description?: string; dueAt?: Date | null } = {};
+  if (input.title != null) data.title = requiredText('input.title', input.title, Limits.cardTitle);
+  if (input.description != null) data.description = optionalText('input.description', input.description, Limits.cardDescription);
+  if (input.dueAt !== undefined) data.dueAt = dueDate(input.dueAt);
+  const changedFields = Object.keys(data);
+  if (changedFields.length === 0) {
+    throw new ValidationError('input', 'Nothing to update: give at least one of title, description or dueAt.');
+  }
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
+    requireActive(card, 'input.cardId');
+    const updated = await tx.card.update({ where: { id: card.id }, data: { ...data, version: { increment: 1 } } });
+    await append(card.boardId, EventType.CARD_UPDATED, { cardId: card.id, changedFields });
+    return updated;
+  });
+}
+
+export async function moveCard(
+  services: Services,
+  actor: Actor,
+  input: { cardId: string; toColumnId: string; afterCardId?: string | null; beforeCardId?: string | null },
+) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
+    requireActive(card, 'input.cardId');
+    const target = await tx.column.findUnique({ where: { id: input.toColumnId } });
+    if (!target || target.boardId !== card.boardId) {
+      throw new ValidationError('input.toColumnId', `Column ${input.toColumnId} is not on the card's board; cards move only within their board.`);
+    }
+    const position = await cardPosition(tx, target.id, card.id, input);
+    const updated = await tx.card.update({ where: { id: card.id }, data: { columnId: target.id, position, version: { increment: 1 } } });
+    await append(card.boardId, EventType.CARD_MOVED, { cardId: card.id, fromColumnId: card.columnId, toColumnId: target.id, position });
+    return updated;
+  });
+}
+
+/** Archives (or with `archived: false` restores) a card. */
+export async function archiveCard(services: Services, actor: Actor, input: { cardId: string; archived: boolean }) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
+    if (card.archived === input.archived) return card;
+    const updated = await tx.card.update({ where: { id: card.id }, data: { archived: input.archived, version: { increment: 1 } } });
+    await append(card.boardId, EventType.CARD_ARCHIVED, { cardId: card.id, archived: input.archived });
+    return updated;
+  });
+}
+
+/**
+ * Assigns a workspace member to a card. Assigning someone already assigned
+ * changes nothing and logs no event.
+ */
+export async function assignCard(services: Services, actor: Actor, input: { cardId: string; userId: string }) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { card, board } = await writableCard(tx, actor, input.cardId, 'input.cardId');
+    requireActive(card, 'input.cardId');
+    const member = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId: input.userId } } });
+    if (!member) throw new ValidationError('input.userId', `User ${input.userId} is not a member of this workspace; add them first.`);
+    const already = await tx.card.count({ where: { id: card.id, assignees: { some: { id: input.userId } } } });
+    if (already > 0) return card;
+    const updated = await tx.card.update({
+      where: { id: card.id },
+      data: { assignees: { connect: { id: input.userId } }, version: { increment: 1 } },
+    });
+    await append(card.boardId, EventType.CARD_ASSIGNED, { cardId: card.id, userId: input.userId });
+    return updated;
+  });
+}
+
+/** Removes an assignee. Unassigning someone not assigned changes nothing and logs no event. */
+export async function unassignCard(services: Services, actor: Actor, input: { cardId: string; userId: string }) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
+    requireActive(card, 'input.cardId');
+    const assigned = await tx.card.count({ where: { id: card.id, assignees: { some: { id: input.userId } } } });
+    if (assigned === 0) return card;
+    const updated = await tx.card.update({
+      where: { id: card.id },
+      data: { assignees: { disconnect: { id: input.userId } }, version: { increment: 1 } },
+    });
+    await append(card.boardId, EventType.CARD_UNASSIGNED, { cardId: card.id, userId: input.userId });
+    return updated;
+  });
+}

@@ -1,0 +1,87 @@
+import type { Transaction } from '../db/client.js';
+import { commitWithEvents } from '../realtime/outbox.js';
+import { EventType } from '../realtime/events.js';
+import { writableBoard } from './access.js';
+import { NotFoundError, ValidationError } from './errors.js';
+import { positionBetween } from './positions.js';
+import type { Actor, Services } from './services.js';
+import { Limits, requiredText } from './validate.js';
+
+/** Loads a column whose board the actor may change. */
+export async function writableColumn(tx: Transaction, actor: Actor, columnId: string, field: string) {
+  const column = await tx.column.findUnique({ where: { id: columnId } });
+  if (!column) throw new NotFoundError(`Column ${columnId} does not exist.`);
+  const board = await writableBoard(tx, actor.userId, column.boardId, field);
+  return { column, board };
+}
+
+/**
+ * Computes the position key for a column placed right after `afterColumnId`,
+ * right before `beforeColumnId`, or (with neither) at the end of the board.
+ */
+async function columnPosition(tx: Transaction, boardId: string, movingId: string | null, place: { afterColumnId?: string | null; beforeColumnId?: string | null }) {
+  if (place.afterColumnId && place.beforeColumnId) {
+    throw new ValidationError('input.afterColumnId', 'Give afterColumnId or beforeColumnId, not both.');
+  }
+  const siblings = (await tx.column.findMany({ where: { boardId }, orderBy: { position: 'asc' }, select: { id: true, position: true } }))
+    .filter((column) => column.id !== movingId);
+  const anchorId = place.afterColumnId ?? place.beforeColumnId;
+  if (!anchorId) return positionBetween(siblings.at(-1)?.position, null);
+  const field = place.afterColumnId ? 'input.afterColumnId' : 'input.beforeColumnId';
+  const index = siblings.findIndex((column) => column.id === anchorId);
+  if (index < 0) {
+    throw new ValidationError(field, anchorId === movingId ? 'A column cannot be placed next to itself.' : `Column ${anchorId} is not on this board.`);
+  }
+  return place.afterColumnId
+    ? positionBetween(siblings[index]!.position, siblings[index + 1]?.position)
+    : positionBetween(siblings[index - 1]?.position, siblings[index]!.position);
+}
+
+export async function createColumn(services: Services, actor: Actor, input: { boardId: string; name: string; afterColumnId?: string | null }) {
+  const name = requiredText('input.name', input.name, Limits.name);
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const board = await writableBoard(tx, actor.userId, input.boardId, 'input.boardId');
+    const position = await columnPosition(tx, board.id, null, { afterColumnId: input.afterColumnId });
+    const column = await tx.column.create({ data: { boardId: board.id, name, position } });
+    await append(board.id, EventType.COLUMN_CREATED, { columnId: column.id });
+    return column;
+  });
+}
+
+export async function renameColumn(services: Services, actor: Actor, input: { columnId: string; name: string }) {
+  const name = requiredText('input.name', input.name, Limits.name);
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
+    const updated = await tx.column.update({ where: { id: column.id }, data: { name, version: { increment: 1 } } });
+    await append(column.boardId, EventType.COLUMN_RENAMED, { columnId: column.id, name });
+    return updated;
+  });
+}
+
+export async function moveColumn(
+  services: Services,
+  actor: Actor,
+  input: { columnId: string; afterColumnId?: string | null; beforeColumnId?: string | null },
+) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
+    const position = await columnPosition(tx, column.boardId, column.id, input);
+    const updated = await tx.column.update({ where: { id: column.id }, data: { position, version: { increment: 1 } } });
+    await append(column.boardId, EventType.COLUMN_MOVED, { columnId: column.id, position });
+    return updated;
+  });
+}
+
+/** Deletes an empty column. A column that still holds cards is refused, so no card is lost by accident. */
+export async function deleteColumn(services: Services, actor: Actor, input: { columnId: string }) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
+    const cards = await tx.card.count({ where: { columnId: column.id } });
+    if (cards > 0) {
+      throw new ValidationError('input.columnId', `The column still holds ${cards} card(s), archived ones included; move them to another column first.`);
+    }
+    await tx.column.delete({ where: { id: column.id } });
+    await append(column.boardId, EventType.COLUMN_DELETED, { columnId: column.id, name: column.name });
+    return column;
+  });
+}

@@ -1,0 +1,48 @@
+import { commitWithEvents } from '../realtime/outbox.js';
+import { EventType } from '../realtime/events.js';
+import { hasRole, requireRole } from './access.js';
+import { writableCard } from './cards.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import type { Actor, Services } from './services.js';
+import { Limits, requiredText } from './validate.js';
+
+export async function addComment(services: Services, actor: Actor, input: { cardId: string; body: string }) {
+  const body = requiredText('input.body', input.body, Limits.commentBody);
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
+    if (card.archived) throw new ValidationError('input.cardId', 'The card is archived; unarchive it before commenting.');
+    const comment = await tx.comment.create({ data: { cardId: card.id, authorId: actor.userId, body } });
+    await append(card.boardId, EventType.COMMENT_ADDED, { commentId: comment.id, cardId: card.id });
+    return comment;
+  });
+}
+
+/** Only the author may edit a comment. */
+export async function editComment(services: Services, actor: Actor, input: { commentId: string; body: string }) {
+  const body = requiredText('input.body', input.body, Limits.commentBody);
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const comment = await tx.comment.findUnique({ where: { id: input.commentId } });
+    if (!comment) throw new NotFoundError(`Comment ${input.commentId} does not exist.`);
+    const { card } = await writableCard(tx, actor, comment.cardId, 'input.commentId');
+    if (comment.authorId !== actor.userId) throw new ForbiddenError('Only the author can edit a comment.');
+    const updated = await tx.comment.update({ where: { id: comment.id }, data: { body, editedAt: new Date(), version: { increment: 1 } } });
+    await append(card.boardId, EventType.COMMENT_EDITED, { commentId: comment.id, cardId: card.id });
+    return updated;
+  });
+}
+
+/** The author, or an ADMIN or OWNER of the workspace, may delete a comment. */
+export async function deleteComment(services: Services, actor: Actor, input: { commentId: string }) {
+  return commitWithEvents(services, actor.userId, async (tx, append) => {
+    const comment = await tx.comment.findUnique({ where: { id: input.commentId } });
+    if (!comment) throw new NotFoundError(`Comment ${input.commentId} does not exist.`);
+    const { card, board } = await writableCard(tx, actor, comment.cardId, 'input.commentId');
+    if (comment.authorId !== actor.userId) {
+      const membership = await requireRole(tx, actor.userId, board.workspaceId, 'MEMBER', 'delete comments');
+      if (!hasRole(membership.role, 'ADMIN')) throw new ForbiddenError("Only the author or an ADMIN can delete someone else's comment.");
+    }
+    await tx.comment.delete({ where: { id: comment.id } });
+    await append(card.boardId, EventType.COMMENT_DELETED, { commentId: comment.id, cardId: card.id });
+    return comment;
+  });
+}

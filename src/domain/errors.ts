@@ -1,0 +1,49 @@
+/**
+ * Expected failures of domain operations. The GraphQL layer turns each into a
+ * typed result (mutations) or an error with `extensions.code` (subscriptions);
+ * anything else thrown is unexpected, masked for clients and logged.
+ */
+
+/** Machine-readable error codes sent to clients. */
+export const ErrorCode = {
+  /** An input value is invalid; `field` names it. Fix the input; do not retry as is. */
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** The object does not exist (or was deleted). */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The caller is signed in but their role does not allow this. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** No valid access token: sign in, or refresh an expired token. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Something failed inside the server; the details are in its log. Retrying may help. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export class ValidationError extends DomainError {
+  override name = 'ValidationError';
+  readonly code = ErrorCode.VALIDATION_FAILED;
+  /** Path of the offending input field, such as `input.title`. */
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  override name = 'NotFoundError';
+  readonly code = ErrorCode.NOT_FOUND;
+}
+
+export class ForbiddenError extends DomainError {
+  override name = 'ForbiddenError';
+  readonly code = ErrorCode.FORBIDDEN;
+}
+
+export class UnauthenticatedError extends DomainError {
+  override name = 'UnauthenticatedError';
+  readonly code = ErrorCode.UNAUTHENTICATED;
+}

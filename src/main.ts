@@ -1,0 +1,43 @@
+import { createApp } from './app.js';
+import { ConfigError, loadSettings } from './config.js';
+import { createLogger } from './observability/logger.js';
+import { MigrationError } from './db/migrate.js';
+
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee the settings table in README.md.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(settings.logLevel);
+  try {
+    const app = await createApp(settings, { logger });
+    await app.start();
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      app.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof MigrationError) {
+      logger.fatal(error.message);
+    } else {
+      logger.fatal({ err: error }, 'failed to start');
+    }
+    process.exit(1);
+  }
+}
+
+await main();

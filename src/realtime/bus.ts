@@ -1,0 +1,53 @@
+import type { BoardEventRecord } from './events.js';
+
+export type BusListener = (event: BoardEventRecord) => void;
+
+/**
+ * Delivers committed events to every subscription on this instance. The bus
+ * is a notification path only: the event log in the database is the source
+ * of truth, and subscriptions read it to fill any gap the bus leaves.
+ */
+export interface EventBus {
+  /** Sends an event to the listeners of `topic`. Call only after the event's transaction committed. */
+  publish(topic: string, event: BoardEventRecord): void;
+  /** Registers a listener; the returned function removes it. */
+  subscribe(topic: string, listener: BusListener): () => void;
+  /** Number of registered listeners across all topics; leak checks compare it. */
+  listenerCount(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The single-instance bus, on Node's EventTarget. A listener that throws is
+ * reported through `onListenerError` and does not stop delivery to the others.
+ */
+export function createMemoryBus(onListenerError: (error: unknown, topic: string) => void): EventBus {
+  const target = new EventTarget();
+  let listeners = 0;
+
+  return {
+    publish(topic, event) {
+      target.dispatchEvent(new CustomEvent(topic, { detail: event }));
+    },
+    subscribe(topic, listener) {
+      const handler = (message: Event) => {
+        try {
+          listener((message as CustomEvent<BoardEventRecord>).detail);
+        } catch (error) {
+          onListenerError(error, topic);
+        }
+      };
+      target.addEventListener(topic, handler);
+      listeners += 1;
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        listeners -= 1;
+        target.removeEventListener(topic, handler);
+      };
+    },
+    listenerCount: () => listeners,
+    async close() {},
+  };
+}

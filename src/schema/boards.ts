@@ -1,0 +1,167 @@
+import { readableBoard } from '../domain/access.js';
+import * as boards from '../domain/boards.js';
+import * as columns from '../domain/columns.js';
+import { builder } from './builder.js';
+import { requireViewer } from './context.js';
+import { encodeGlobalID, parseId, parseOptionalId } from './ids.js';
+import { memberWorkspace } from './workspaces.js';
+
+export const BoardType = builder.prismaNode('Board', {
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, workspace: memberWorkspace(ctx.viewer?.userId) }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    archived: t.exposeBoolean('archived'),
+    version: t.exposeInt('version', { description: 'Incremented by every change to the board itself.' }),
+    eventSequence: t.exposeInt('eventSequence', { description: 'Sequence number of the newest event in this board\'s log; 0 before the first.' }),
+    workspace: t.relation('workspace'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    columns: t.relatedConnection('columns', {
+      cursor: 'id',
+      description: 'Columns in board order.',
+      query: { orderBy: [{ position: 'asc' }, { id: 'asc' }] },
+    }),
+  }),
+});
+
+export const ColumnType = builder.prismaNode('Column', {
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, board: { workspace: memberWorkspace(ctx.viewer?.userId) } }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    position: t.exposeString('position', { description: 'Sort key among the board\'s columns (byte order).' }),
+    version: t.exposeInt('version'),
+    board: t.relation('board'),
+    cards: t.relatedConnection('cards', {
+      cursor: 'id',
+      description: 'Cards in column order.',
+      args: { includeArchived: t.arg.boolean({ defaultValue: false, description: 'Also list archived cards.' }) },
+      query: ({ includeArchived }) => ({
+        where: includeArchived ? {} : { archived: false },
+        orderBy: [{ position: 'asc' }, { id: 'asc' }],
+      }),
+    }),
+  }),
+});
+
+builder.queryField('board', (t) =>
+  t.prismaField({
+    type: 'Board',
+    errors: {},
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const viewer = requireViewer(ctx);
+      const id = parseId(String(args.id), 'Board', 'id');
+      await readableBoard(ctx.db, viewer.userId, id);
+      return ctx.db.board.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+);
+
+const CreateBoardInput = builder.inputType('CreateBoardInput', {
+  fields: (t) => ({ workspaceId: t.id(), name: t.string({ description: '1 to 100 characters.' }) }),
+});
+const RenameBoardInput = builder.inputType('RenameBoardInput', {
+  fields: (t) => ({ boardId: t.id(), name: t.string({ description: '1 to 100 characters.' }) }),
+});
+const ArchiveBoardInput = builder.inputType('ArchiveBoardInput', {
+  fields: (t) => ({
+    boardId: t.id(),
+    archived: t.boolean({ required: false, defaultValue: true, description: 'false restores an archived board. Default true.' }),
+  }),
+});
+const CreateColumnInput = builder.inputType('CreateColumnInput', {
+  fields: (t) => ({
+    boardId: t.id(),
+    name: t.string({ description: '1 to 100 characters.' }),
+    afterColumnId: t.id({ required: false, description: 'Place the new column right after this one; default: last.' }),
+  }),
+});
+const RenameColumnInput = builder.inputType('RenameColumnInput', {
+  fields: (t) => ({ columnId: t.id(), name: t.string({ description: '1 to 100 characters.' }) }),
+});
+const MoveColumnInput = builder.inputType('MoveColumnInput', {
+  fields: (t) => ({
+    columnId: t.id(),
+    afterColumnId: t.id({ required: false, description: 'Place it right after this column.' }),
+    beforeColumnId: t.id({ required: false, description: 'Place it right before this column. With neither, it goes last.' }),
+  }),
+});
+const DeleteColumnInput = builder.inputType('DeleteColumnInput', {
+  fields: (t) => ({ columnId: t.id({ description: 'The column must hold no cards, archived ones included.' }) }),
+});
+
+const DeletedColumn = builder.objectRef<{ id: string; name: string }>('DeletedColumn').implement({
+  fields: (t) => ({
+    columnId: t.id({ resolve: (column) => encodeGlobalID('Column', column.id) }),
+    name: t.exposeString('name'),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createBoard: t.prismaField({
+    type: 'Board',
+    errors: {},
+    args: { input: t.arg({ type: CreateBoardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      boards.createBoard(ctx.services, requireViewer(ctx), {
+        workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
+        name: input.name,
+      }),
+  }),
+  renameBoard: t.prismaField({
+    type: 'Board',
+    errors: {},
+    args: { input: t.arg({ type: RenameBoardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      boards.renameBoard(ctx.services, requireViewer(ctx), { boardId: parseId(String(input.boardId), 'Board', 'input.boardId'), name: input.name }),
+  }),
+  archiveBoard: t.prismaField({
+    type: 'Board',
+    errors: {},
+    args: { input: t.arg({ type: ArchiveBoardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      boards.archiveBoard(ctx.services, requireViewer(ctx), {
+        boardId: parseId(String(input.boardId), 'Board', 'input.boardId'),
+        archived: input.archived ?? true,
+      }),
+  }),
+  createColumn: t.prismaField({
+    type: 'Column',
+    errors: {},
+    args: { input: t.arg({ type: CreateColumnInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      columns.createColumn(ctx.services, requireViewer(ctx), {
+        boardId: parseId(String(input.boardId), 'Board', 'input.boardId'),
+        name: input.name,
+        afterColumnId: parseOptionalId(input.afterColumnId as string | null | undefined, 'Column', 'input.afterColumnId'),
+      }),
+  }),
+  renameColumn: t.prismaField({
+    type: 'Column',
+    errors: {},
+    args: { input: t.arg({ type: RenameColumnInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      columns.renameColumn(ctx.services, requireViewer(ctx), { columnId: parseId(String(input.columnId), 'Column', 'input.columnId'), name: input.name }),
+  }),
+  moveColumn: t.prismaField({
+    type: 'Column',
+    errors: {},
+    args: { input: t.arg({ type: MoveColumnInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      columns.moveColumn(ctx.services, requireViewer(ctx), {
+        columnId: parseId(String(input.columnId), 'Column', 'input.columnId'),
+        afterColumnId: parseOptionalId(input.afterColumnId as string | null | undefined, 'Column', 'input.afterColumnId'),
+        beforeColumnId: parseOptionalId(input.beforeColumnId as string | null | undefined, 'Column', 'input.beforeColumnId'),
+      }),
+  }),
+  deleteColumn: t.field({
+    type: DeletedColumn,
+    errors: {},
+    args: { input: t.arg({ type: DeleteColumnInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      columns.deleteColumn(ctx.services, requireViewer(ctx), { columnId: parseId(String(input.columnId), 'Column', 'input.columnId') }),
+  }),
+}));

@@ -1,0 +1,182 @@
+import * as cards from '../domain/cards.js';
+import * as comments from '../domain/comments.js';
+import { builder } from './builder.js';
+import { requireViewer } from './context.js';
+import { encodeGlobalID, parseId, parseOptionalId } from './ids.js';
+import { memberWorkspace } from './workspaces.js';
+
+export const CardType = builder.prismaNode('Card', {
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, board: { workspace: memberWorkspace(ctx.viewer?.userId) } }),
+  fields: (t) => ({
+    title: t.exposeString('title'),
+    description: t.exposeString('description'),
+    dueAt: t.expose('dueAt', { type: 'DateTime', nullable: true }),
+    position: t.exposeString('position', { description: 'Sort key within the column (byte order).' }),
+    archived: t.exposeBoolean('archived'),
+    version: t.exposeInt('version', { description: 'Incremented by every change to the card.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    column: t.relation('column'),
+    board: t.relation('board'),
+    creator: t.relation('creator'),
+    assignees: t.relation('assignees', { query: { orderBy: [{ displayName: 'asc' }, { id: 'asc' }] } }),
+    commentCount: t.relationCount('comments'),
+    comments: t.relatedConnection('comments', {
+      cursor: 'id',
+      description: 'Comments, oldest first.',
+      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+    }),
+  }),
+});
+
+export const CommentType = builder.prismaNode('Comment', {
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, card: { board: { workspace: memberWorkspace(ctx.viewer?.userId) } } }),
+  fields: (t) => ({
+    body: t.exposeString('body'),
+    version: t.exposeInt('version'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When the body was last edited; null if never.' }),
+    author: t.relation('author'),
+    card: t.relation('card'),
+  }),
+});
+
+const CreateCardInput = builder.inputType('CreateCardInput', {
+  fields: (t) => ({
+    columnId: t.id(),
+    title: t.string({ description: '1 to 200 characters.' }),
+    description: t.string({ required: false, description: 'Up to 10,000 characters. Default empty.' }),
+    dueAt: t.field({ type: 'DateTime', required: false }),
+  }),
+});
+const UpdateCardInput = builder.inputType('UpdateCardInput', {
+  description: 'Only the fields given change; at least one is required.',
+  fields: (t) => ({
+    cardId: t.id(),
+    title: t.string({ required: false, description: '1 to 200 characters.' }),
+    description: t.string({ required: false, description: 'Up to 10,000 characters; an empty string clears it.' }),
+    dueAt: t.field({ type: 'DateTime', required: false, description: 'null clears the due date.' }),
+  }),
+});
+const MoveCardInput = builder.inputType('MoveCardInput', {
+  fields: (t) => ({
+    cardId: t.id(),
+    toColumnId: t.id({ description: 'A column of the same board; may be the current one.' }),
+    afterCardId: t.id({ required: false, description: 'Place it right after this card of the target column.' }),
+    beforeCardId: t.id({ required: false, description: 'Place it right before this card. With neither, it goes last.' }),
+  }),
+});
+const ArchiveCardInput = builder.inputType('ArchiveCardInput', {
+  fields: (t) => ({
+    cardId: t.id(),
+    archived: t.boolean({ required: false, defaultValue: true, description: 'false restores an archived card. Default true.' }),
+  }),
+});
+const AssignCardInput = builder.inputType('AssignCardInput', {
+  fields: (t) => ({ cardId: t.id(), userId: t.id({ description: 'A member of the workspace.' }) }),
+});
+const AddCommentInput = builder.inputType('AddCommentInput', {
+  fields: (t) => ({ cardId: t.id(), body: t.string({ description: '1 to 10,000 characters.' }) }),
+});
+const EditCommentInput = builder.inputType('EditCommentInput', {
+  fields: (t) => ({ commentId: t.id(), body: t.string({ description: '1 to 10,000 characters.' }) }),
+});
+const DeleteCommentInput = builder.inputType('DeleteCommentInput', {
+  fields: (t) => ({ commentId: t.id() }),
+});
+
+const DeletedComment = builder.objectRef<{ id: string; cardId: string }>('DeletedComment').implement({
+  fields: (t) => ({
+    commentId: t.id({ resolve: (comment) => encodeGlobalID('Comment', comment.id) }),
+    cardId: t.id({ resolve: (comment) => encodeGlobalID('Card', comment.cardId) }),
+  }),
+});
+
+const cardId = (value: string | number) => parseId(String(value), 'Card', 'input.cardId');
+
+builder.mutationFields((t) => ({
+  createCard: t.prismaField({
+    type: 'Card',
+    errors: {},
+    args: { input: t.arg({ type: CreateCardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      cards.createCard(ctx.services, requireViewer(ctx), {
+        columnId: parseId(String(input.columnId), 'Column', 'input.columnId'),
+        title: input.title,
+        description: input.description,
+        dueAt: input.dueAt,
+      }),
+  }),
+  updateCard: t.prismaField({
+    type: 'Card',
+    errors: {},
+    args: { input: t.arg({ type: UpdateCardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      cards.updateCard(ctx.services, requireViewer(ctx), {
+        cardId: cardId(input.cardId),
+        title: input.title,
+        description: input.description,
+        // Absent leaves the due date alone; an explicit null clears it.
+        dueAt: 'dueAt' in input ? (input.dueAt ?? null) : undefined,
+      }),
+  }),
+  moveCard: t.prismaField({
+    type: 'Card',
+    errors: {},
+    args: { input: t.arg({ type: MoveCardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      cards.moveCard(ctx.services, requireViewer(ctx), {
+        cardId: cardId(input.cardId),
+        toColumnId: parseId(String(input.toColumnId), 'Column', 'input.toColumnId'),
+        afterCardId: parseOptionalId(input.afterCardId as string | null | undefined, 'Card', 'input.afterCardId'),
+        beforeCardId: parseOptionalId(input.beforeCardId as string | null | undefined, 'Card', 'input.beforeCardId'),
+      }),
+  }),
+  archiveCard: t.prismaField({
+    type: 'Card',
+    errors: {},
+    args: { input: t.arg({ type: ArchiveCardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      cards.archiveCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), archived: input.archived ?? true }),
+  }),
+  assignCard: t.prismaField({
+    type: 'Card',
+    errors: {},
+    description: 'Assigning someone already assigned changes nothing and logs no event.',
+    args: { input: t.arg({ type: AssignCardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      cards.assignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') }),
+  }),
+  unassignCard: t.prismaField({
+    type: 'Card',
+    errors: {},
+    description: 'Unassigning someone not assigned changes nothing and logs no event.',
+    args: { input: t.arg({ type: AssignCardInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      cards.unassignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') }),
+  }),
+  addComment: t.prismaField({
+    type: 'Comment',
+    errors: {},
+    args: { input: t.arg({ type: AddCommentInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) => comments.addComment(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), body: input.body }),
+  }),
+  editComment: t.prismaField({
+    type: 'Comment',
+    errors: {},
+    args: { input: t.arg({ type: EditCommentInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      comments.editComment(ctx.services, requireViewer(ctx), { commentId: parseId(String(input.commentId), 'Comment', 'input.commentId'), body: input.body }),
+  }),
+  deleteComment: t.field({
+    type: DeletedComment,
+    errors: {},
+    args: { input: t.arg({ type: DeleteCommentInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      comments.deleteComment(ctx.services, requireViewer(ctx), { commentId: parseId(String(input.commentId), 'Comment', 'input.commentId') }),
+  }),
+}));

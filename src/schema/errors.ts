@@ -1,0 +1,33 @@
+import { DomainError, ErrorCode, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
+import { builder } from './builder.js';
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description: 'Machine-readable reason of an error, in typed results and in `extensions.code` of GraphQL errors.',
+  values: {
+    VALIDATION_FAILED: { value: ErrorCode.VALIDATION_FAILED, description: 'An input value is invalid; `field` names it. Fix the input; retrying unchanged fails again.' },
+    NOT_FOUND: { value: ErrorCode.NOT_FOUND, description: 'The object does not exist or was deleted.' },
+    FORBIDDEN: { value: ErrorCode.FORBIDDEN, description: 'The viewer is not a member, or their role does not allow this.' },
+    UNAUTHENTICATED: { value: ErrorCode.UNAUTHENTICATED, description: 'No valid access token: sign in, or refresh an expired token, then retry.' },
+    INTERNAL_SERVER_ERROR: { value: ErrorCode.INTERNAL_SERVER_ERROR, description: 'An unexpected failure inside the server; it is logged there. Retrying may succeed.' },
+  },
+});
+
+export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
+  description: 'An expected failure: nothing was changed and no event was logged.',
+  fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, resolve: (error) => error.code }),
+    message: t.exposeString('message', { description: 'What went wrong and what to do, for people.' }),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    field: t.exposeString('field', { description: 'Path of the invalid input value, such as `input.title`.' }),
+  }),
+});
+
+builder.objectType(NotFoundError, { name: 'NotFoundError', interfaces: [ErrorInterface] });
+builder.objectType(ForbiddenError, { name: 'ForbiddenError', interfaces: [ErrorInterface] });
+builder.objectType(UnauthenticatedError, { name: 'UnauthenticatedError', interfaces: [ErrorInterface] });

@@ -1,0 +1,27 @@
+import { GraphQLError } from 'graphql';
+import { DomainError, ErrorCode, ValidationError } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * Builds Yoga's `maskError`: expected domain errors reach the client with
+ * their message and `extensions.code`; GraphQL's own errors (syntax,
+ * validation, variables) pass unchanged; anything else is logged once with
+ * its cause and reaches the client as INTERNAL_SERVER_ERROR, with its message
+ * only when `exposeDetails` is on.
+ */
+export function createErrorMasker(logger: Logger, exposeDetails: boolean) {
+  return (error: unknown): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+
+    const located = error instanceof GraphQLError ? { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path } : {};
+    if (original instanceof DomainError) {
+      const extensions: Record<string, unknown> = { code: original.code };
+      if (original instanceof ValidationError) extensions.field = original.field;
+      return new GraphQLError(original.message, { ...located, extensions });
+    }
+    logger.error({ err: original, path: located.path?.join('.') }, 'unexpected error while executing an operation');
+    const message = exposeDetails && original instanceof Error ? `Unexpected error: ${original.message}` : 'Unexpected error.';
+    return new GraphQLError(message, { ...located, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+  };
+}
