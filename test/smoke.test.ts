@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { socketClient, subscribeSocket } from './support/client.js';
+import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
+import { startServer, type TestServer } from './support/server.js';
+
+describe('smoke', () => {
+  let server: TestServer;
+  let team: Team;
+  beforeAll(async () => {
+    server = await startServer();
+    team = await createTeam(server);
+  });
+  afterAll(() => server.stop());
+
+  it('delivers a moved card to a WebSocket subscriber', async () => {
+    const cardId = await createCard(server, team.owner.token, team.todoId, 'First');
+    const client = socketClient(server, team.viewer.token);
+    const { collector, unsubscribe } = subscribeSocket(
+      client,
+      `subscription($b: ID!) { boardEvents(boardId: $b) { __typename sequence cursor actor { displayName } ... on CardMovedEvent { card { id title column { name } } fromColumn { name } toColumn { name } } } }`,
+      { b: team.boardId },
+    );
+    // The subscription is live once the server has processed subscribe; a
+    // first mutation retried until an event arrives would hide bugs, so wait
+    // for the board's listener instead.
+    await waitForListeners(server, 1);
+    const moved = await mutate(server, team.member.token, 'moveCard', { cardId, toColumnId: team.doneId }, '... on Card { id column { name } }');
+    expect(moved.column.name).toBe('Done');
+    const [event] = await collector.count(1);
+    expect(event!.errors).toBeUndefined();
+    expect(event!.data.boardEvents.__typename).toBe('CardMovedEvent');
+    expect(event!.data.boardEvents.toColumn.name).toBe('Done');
+    expect(event!.data.boardEvents.actor.displayName).toBe('member');
+    unsubscribe();
+    await client.dispose();
+  });
+});
+
+async function waitForListeners(server: TestServer, count: number) {
+  const deadline = Date.now() + 5000;
+  while (server.app.services.bus.listenerCount() < count) {
+    if (Date.now() > deadline) throw new Error('subscription did not start');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

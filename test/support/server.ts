@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import type { Settings } from '../../src/config.js';
+import { createLogger } from '../../src/observability/logger.js';
+
+export interface TestServer {
+  app: App;
+  /** http://127.0.0.1:PORT/graphql */
+  url: string;
+  /** ws://127.0.0.1:PORT/graphql */
+  wsUrl: string;
+  databaseFile: string;
+  settings: Settings;
+  /** SQL statements sent since the server started or since the last resetQueries(). */
+  queries: string[];
+  resetQueries(): void;
+  stop(): Promise<void>;
+}
+
+export const testTokenSecret = 'test-secret-test-secret-test-secret-0123456789';
+
+/**
+ * Starts a real server on a free loopback port, on its own copy of the
+ * migrated template database. LOG_LEVEL in the environment shows its logs.
+ */
+export async function startServer(overrides: Partial<Settings> = {}): Promise<TestServer> {
+  const databaseFile = path.join(inject('testRoot'), `${randomUUID()}.db`);
+  fs.copyFileSync(inject('templateDatabase'), databaseFile);
+  const settings: Settings = {
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: `file:${databaseFile}`,
+    tokenSecret: testTokenSecret,
+    logLevel: (process.env.LOG_LEVEL as Settings['logLevel']) ?? 'silent',
+    nodeEnv: 'test',
+    accessTokenTtlSeconds: 900,
+    refreshTokenTtlSeconds: 3600,
+    graphiql: true,
+    ...overrides,
+  };
+  const queries: string[] = [];
+  const app = await createApp(settings, {
+    migrate: false,
+    logger: createLogger(settings.logLevel),
+    onQuery: (event) => queries.push(event.query),
+  });
+  const { url } = await app.start();
+  return {
+    app,
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    databaseFile,
+    settings,
+    queries,
+    resetQueries: () => {
+      queries.length = 0;
+    },
+    stop: () => app.stop(),
+  };
+}
