@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ export class MigrationError extends Error {
  * every start: applied migrations are skipped.
  */
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
+  // SQLite creates the file but not its folder.
+  fs.mkdirSync(path.dirname(path.resolve(databaseUrl.replace(/^file:/, ''))), { recursive: true });
   const require = createRequire(import.meta.url);
   const cli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
   try {

@@ -79,6 +79,9 @@ const ArchiveCardInput = builder.inputType('ArchiveCardInput', {
 const AssignCardInput = builder.inputType('AssignCardInput', {
   fields: (t) => ({ cardId: t.id(), userId: t.id({ description: 'A member of the workspace.' }) }),
 });
+const UnassignCardInput = builder.inputType('UnassignCardInput', {
+  fields: (t) => ({ cardId: t.id(), userId: t.id() }),
+});
 const AddCommentInput = builder.inputType('AddCommentInput', {
   fields: (t) => ({ cardId: t.id(), body: t.string({ description: '1 to 10,000 characters.' }) }),
 });
@@ -155,7 +158,7 @@ builder.mutationFields((t) => ({
     type: 'Card',
     errors: {},
     description: 'Unassigning someone not assigned changes nothing and logs no event.',
-    args: { input: t.arg({ type: AssignCardInput, required: true }) },
+    args: { input: t.arg({ type: UnassignCardInput, required: true }) },
     resolve: (_query, _root, { input }, ctx) =>
       cards.unassignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') }),
   }),

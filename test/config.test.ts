@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveTokenSecret } from '../src/auth/secret.js';
+import { ConfigError, loadSettings } from '../src/config.js';
+import { createLogger } from '../src/observability/logger.js';
+
+describe('loadSettings', () => {
+  it('applies the documented defaults', () => {
+    const settings = loadSettings({});
+    expect(settings.port).toBe(4000);
+    expect(settings.host).toBe('localhost');
+    expect(settings.databaseUrl).toBe('file:./data/tandem.db');
+    expect(settings.logLevel).toBe('info');
+    expect(settings.accessTokenTtlSeconds).toBe(900);
+    expect(settings.graphiql).toBe(true);
+    expect(settings.tokenSecret).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'eighty', /PORT="eighty": expected a whole number/],
+    ['PORT', '70000', /PORT="70000": expected at most 65535/],
+    ['DATABASE_URL', 'postgres://nowhere', /DATABASE_URL=.*expected file:PATH/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
+    ['TOKEN_SECRET', 'short', /TOKEN_SECRET=\(hidden\): expected at least 32 characters/],
+    ['ACCESS_TOKEN_TTL_SECONDS', '5', /ACCESS_TOKEN_TTL_SECONDS="5": expected at least 10/],
+  ])('rejects %s=%s', (name, value, message) => {
+    expect(() => loadSettings({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadSettings({ [name]: value })).toThrow(message);
+  });
+
+  it('never prints the token secret', () => {
+    expect(() => loadSettings({ TOKEN_SECRET: 'tiny-secret' })).not.toThrow(/tiny-secret/);
+  });
+
+  it('turns GraphiQL off in production', () => {
+    expect(loadSettings({ NODE_ENV: 'production' }).graphiql).toBe(false);
+    expect(loadSettings({ NODE_ENV: 'production', GRAPHIQL: 'true' }).graphiql).toBe(true);
+  });
+});
+
+describe('resolveTokenSecret', () => {
+  const logger = createLogger('silent');
+
+  it('refuses production without TOKEN_SECRET', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-secret-'));
+    expect(() => resolveTokenSecret(loadSettings({ NODE_ENV: 'production' }), dir, logger)).toThrow(/TOKEN_SECRET is required/);
+    expect(fs.existsSync(path.join(dir, 'token-secret'))).toBe(false);
+  });
+
+  it('keeps a development secret across restarts', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-secret-'));
+    const first = resolveTokenSecret(loadSettings({}), dir, logger);
+    const second = resolveTokenSecret(loadSettings({}), dir, logger);
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(second).toBe(first);
+    expect(fs.statSync(path.join(dir, 'token-secret')).mode & 0o777).toBe(0o600);
+  });
+
+  it('prefers TOKEN_SECRET when set', () => {
+    const secret = 'x'.repeat(40);
+    expect(resolveTokenSecret(loadSettings({ TOKEN_SECRET: secret, NODE_ENV: 'production' }), os.tmpdir(), logger)).toBe(secret);
+  });
+});

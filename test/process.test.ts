@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
+
+const tsx = path.resolve('node_modules/.bin/tsx');
+
+/** Runs src/main.ts as `npm start` does, with `env` added, and collects its output. */
+function startProcess(env: Record<string, string>) {
+  const child = spawn(tsx, ['src/main.ts'], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const started = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const match = /"url":"([^"]+)".*"msg":"Tandem started"/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => reject(new Error(`exited with ${code} before starting:\n${output}`)));
+  });
+  return { child, started, exited, output: () => output };
+}
+
+describe('server process', () => {
+  it('starts, migrates, serves and stops on SIGTERM', async () => {
+    const dir = fs.mkdtempSync(path.join(inject('testRoot'), 'process-'));
+    const server = startProcess({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dir}/data/tandem.db` });
+    const url = await server.started;
+    expect(fs.existsSync(path.join(dir, 'data', 'tandem.db'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'data', 'token-secret'))).toBe(true);
+    expect(server.output()).toMatch(/TOKEN_SECRET is not set/);
+
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    const graphiql = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(await graphiql.text()).toMatch(/<title>Tandem<\/title>/);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toMatch(/Tandem stopped/);
+  });
+
+  it('uses WAL journal mode', async () => {
+    const dir = fs.mkdtempSync(path.join(inject('testRoot'), 'process-'));
+    const server = startProcess({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dir}/tandem.db` });
+    await server.started;
+    server.child.kill('SIGTERM');
+    await server.exited;
+    // WAL mode is stored in the database file, so a new connection reports it.
+    const db = new Database(path.join(dir, 'tandem.db'), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('exits naming an invalid variable', async () => {
+    const server = startProcess({ PORT: 'abc' });
+    await expect(server.started).rejects.toThrow(/exited with 1/);
+    expect(server.output()).toMatch(/PORT="abc": expected a whole number/);
+  });
+
+  it('refuses production without TOKEN_SECRET', async () => {
+    const dir = fs.mkdtempSync(path.join(inject('testRoot'), 'process-'));
+    const server = startProcess({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: `file:${dir}/tandem.db` });
+    await expect(server.started).rejects.toThrow(/exited with 1/);
+    expect(server.output()).toMatch(/TOKEN_SECRET is required when NODE_ENV=production/);
+  });
+});

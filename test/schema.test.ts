@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import { buildSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { printSortedSchema } from '../src/schema/index.js';
+
+describe('schema.graphql', () => {
+  it('matches the schema in the code', () => {
+    const committed = printSchema(lexicographicSortSchema(buildSchema(fs.readFileSync('schema.graphql', 'utf8'))));
+    // On failure: run `npm run codegen` and commit schema.graphql.
+    expect(committed).toBe(printSortedSchema());
+  });
+
+  it('names every root field of the contract', () => {
+    const sdl = printSortedSchema();
+    const schema = buildSchema(sdl);
+    const fields = (name: 'Query' | 'Mutation' | 'Subscription') => Object.keys(schema.getType(name)!.toConfig().fields as object).sort();
+    expect(fields('Query')).toEqual(['board', 'me', 'node', 'nodes', 'workspace', 'workspaces']);
+    expect(fields('Mutation')).toEqual(
+      [
+        'addComment', 'addMember', 'archiveBoard', 'archiveCard', 'assignCard', 'changeMemberRole', 'createBoard', 'createCard',
+        'createColumn', 'createWorkspace', 'deleteColumn', 'deleteComment', 'editComment', 'moveCard', 'moveColumn',
+        'refreshSession', 'removeMember', 'renameBoard', 'renameColumn', 'signIn', 'signOut', 'signUp', 'unassignCard', 'updateCard',
+      ].sort(),
+    );
+    expect(fields('Subscription')).toEqual(['boardEvents']);
+  });
+});
