@@ -5,7 +5,7 @@ import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { authenticate, credentialFromConnectionParams } from './auth/authenticate.js';
+import { authenticate, credentialFromSocket } from './auth/authenticate.js';
 import { resolveTokenSecret } from './auth/secret.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Settings } from './config.js';
@@ -17,6 +17,7 @@ import { createMemoryBus } from './realtime/bus.js';
 import { createLoaders, forkContext, type Context } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createErrorMasker } from './schema/mask-errors.js';
+import { renderLocalGraphiQL, serveGraphiQLAsset } from './http/graphiql.js';
 import { useEventScopedContext } from './schema/subscribe.js';
 
 export const graphqlPath = '/graphql';
@@ -77,12 +78,13 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     graphqlEndpoint: graphqlPath,
     landingPage: false,
     graphiql: settings.graphiql ? { title: 'Tandem', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL: renderLocalGraphiQL,
     logging: yogaLogger(logger),
     maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production') },
     plugins: [useEventScopedContext(forkContext)],
     context: async (initial: YogaInitialContext & SocketContext) => {
       const credential = initial.connectionParams
-        ? credentialFromConnectionParams(initial.connectionParams)
+        ? credentialFromSocket(initial.connectionParams, initial.params?.extensions)
         : initial.request.headers.get('authorization');
       const auth = await authenticate(services, credential);
       return {
@@ -96,12 +98,15 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     },
   });
 
-  const server = createServer(yoga);
+  const server = createServer((request, response) => {
+    if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
+    void yoga(request, response);
+  });
   const sockets = new WebSocketServer({ server, path: graphqlPath });
   const socketServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       onConnect: async (ctx) => {
-        const credential = credentialFromConnectionParams(ctx.connectionParams);
+        const credential = credentialFromSocket(ctx.connectionParams);
         if (credential === undefined) return true;
         const auth = await authenticate(services, credential);
         if (auth.problem) logger.info({ problem: auth.problem }, 'WebSocket connection refused');

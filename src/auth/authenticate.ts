@@ -35,8 +35,18 @@ export async function authenticate(services: Services, credential: unknown): Pro
   }
 }
 
-/** Reads the credential from a connection_init payload: `authorization`, `Authorization` or `token`. */
-export function credentialFromConnectionParams(params: Record<string, unknown> | undefined): unknown {
-  if (!params) return undefined;
-  return params.authorization ?? params.Authorization ?? params.token;
+function pick(record: unknown): unknown {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const fields = record as Record<string, unknown>;
+  return fields.authorization ?? fields.Authorization ?? fields.token;
+}
+
+/**
+ * Reads the credential of a WebSocket operation: `authorization` (or
+ * `Authorization`, or `token`) in the connection_init payload, else the same
+ * key in the subscribe message's `extensions.headers`, which is where
+ * GraphiQL puts the headers typed into its editor.
+ */
+export function credentialFromSocket(connectionParams: unknown, extensions?: unknown): unknown {
+  return pick(connectionParams) ?? pick((extensions as { headers?: unknown } | undefined)?.headers);
 }

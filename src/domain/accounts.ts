@@ -53,18 +53,20 @@ export async function signIn(services: Services, input: { email: string; passwor
 
 /**
  * Exchanges a refresh token for a new access token and a new refresh token.
- * The old refresh token stops working. Presenting it again means it was
- * copied, so the whole session is revoked.
+ * The old refresh token stops working. Presenting any earlier token of the
+ * session again means it was copied, so the whole session is revoked.
  */
 export async function refreshSession(services: Services, input: { refreshToken: string }): Promise<AuthSession> {
   const { db } = services;
   const presented = hashRefreshToken(input.refreshToken);
   const session = await db.session.findUnique({ where: { refreshTokenHash: presented }, include: { user: true } });
   if (!session) {
-    const replayed = await db.session.findUnique({ where: { previousTokenHash: presented } });
-    if (replayed && !replayed.revokedAt) {
-      await db.session.update({ where: { id: replayed.id }, data: { revokedAt: new Date() } });
-      services.logger.warn({ sessionId: replayed.id, userId: replayed.userId }, 'refresh token reused; session revoked');
+    const retired = await db.retiredRefreshToken.findUnique({ where: { tokenHash: presented }, include: { session: true } });
+    if (retired) {
+      if (!retired.session.revokedAt) {
+        await db.session.update({ where: { id: retired.sessionId }, data: { revokedAt: new Date() } });
+        services.logger.warn({ sessionId: retired.sessionId, userId: retired.session.userId }, 'refresh token reused; session revoked');
+      }
       throw new UnauthenticatedError('This refresh token was already used, so the session was revoked; sign in again.');
     }
     throw new UnauthenticatedError('The refresh token is not valid; sign in again.');
@@ -74,18 +76,17 @@ export async function refreshSession(services: Services, input: { refreshToken: 
 
   const refreshToken = newRefreshToken();
   const refreshTokenExpiresAt = new Date(Date.now() + services.refreshTokenTtlSeconds * 1000);
-  // Conditional on the presented hash, so of two concurrent refreshes with
-  // one token exactly one rotates it.
-  const rotated = await db.session.updateMany({
-    where: { id: session.id, refreshTokenHash: presented, revokedAt: null },
-    data: {
-      refreshTokenHash: hashRefreshToken(refreshToken),
-      previousTokenHash: presented,
-      rotatedAt: new Date(),
-      expiresAt: refreshTokenExpiresAt,
-    },
+  const rotated = await db.$transaction(async (tx) => {
+    // Conditional on the presented hash, so of two concurrent refreshes with
+    // one token exactly one rotates it.
+    const { count } = await tx.session.updateMany({
+      where: { id: session.id, refreshTokenHash: presented, revokedAt: null },
+      data: { refreshTokenHash: hashRefreshToken(refreshToken), rotatedAt: new Date(), expiresAt: refreshTokenExpiresAt },
+    });
+    if (count === 1) await tx.retiredRefreshToken.create({ data: { tokenHash: presented, sessionId: session.id } });
+    return count === 1;
   });
-  if (rotated.count !== 1) throw new UnauthenticatedError('The refresh token was used concurrently; sign in again.');
+  if (!rotated) throw new UnauthenticatedError('The refresh token was used concurrently; sign in again.');
   const access = await services.tokens.issue(session.userId, session.id);
   return { user: session.user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt };
 }
