@@ -24,7 +24,7 @@ export interface Settings {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** Thrown when an environment variable holds a value the server cannot use. */
+/** Thrown when an environment variable contains a value the server cannot use. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -1,7 +1,7 @@
 import type { Actor, Services } from '../domain/services.js';
 import { TokenError } from './tokens.js';
 
-/** Who is calling: a viewer, or why the presented credentials were not accepted. */
+/** Result of authentication: the viewer, or the reason the presented credential was rejected. */
 export interface Authentication {
   viewer: Actor | null;
   /** Set when a token was presented but not accepted; null when none was presented. */

@@ -9,7 +9,7 @@ export interface AccessClaims {
   expiresAt: number;
 }
 
-/** Why an access token was not accepted. */
+/** Reason an access token was rejected. */
 export type TokenProblem = 'expired' | 'invalid';
 
 export class TokenError extends Error {
@@ -61,12 +61,12 @@ export class AccessTokens {
   }
 }
 
-/** A new opaque refresh token: 32 random bytes, base64url. */
+/** Generates an opaque refresh token: 32 random bytes, base64url. */
 export function newRefreshToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** The stored form of a refresh token. SHA-256 suffices: the token is random, not a password. */
+/** Hashes a refresh token for storage. SHA-256 suffices because the token is random, not a password. */
 export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }

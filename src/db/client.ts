@@ -19,7 +19,7 @@ export function sqlitePath(databaseUrl: string): string {
 }
 
 /**
- * Opens the SQLite database in WAL mode, so readers never wait for the writer.
+ * Opens the SQLite database in WAL mode, in which reads do not block on the single writer.
  * The folder is created when missing.
  */
 export async function openDatabase(databaseUrl: string, onQuery?: QueryListener): Promise<Database> {

@@ -5,7 +5,7 @@ import { UnauthenticatedError, ValidationError } from './errors.js';
 import type { Actor, Services } from './services.js';
 import { emailAddress, Limits, password as checkPassword, requiredText } from './validate.js';
 
-/** What signing up, signing in and refreshing return. */
+/** A new session's tokens and user, returned by signing up, signing in and refreshing. */
 export interface AuthSession {
   user: User;
   accessToken: string;

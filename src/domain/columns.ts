@@ -72,13 +72,13 @@ export async function moveColumn(
   });
 }
 
-/** Deletes an empty column. A column that still holds cards is refused, so no card is lost by accident. */
+/** Deletes an empty column. A column that still contains cards is rejected, so no card is lost by accident. */
 export async function deleteColumn(services: Services, actor: Actor, input: { columnId: string }) {
   return commitWithEvents(services, actor.userId, async (tx, append) => {
     const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
     const cards = await tx.card.count({ where: { columnId: column.id } });
     if (cards > 0) {
-      throw new ValidationError('input.columnId', `The column still holds ${cards} card(s), archived ones included; move them to another column first.`);
+      throw new ValidationError('input.columnId', `The column still contains ${cards} card(s), archived ones included; move them to another column first.`);
     }
     await tx.column.delete({ where: { id: column.id } });
     await append(column.boardId, EventType.COLUMN_DELETED, { columnId: column.id, name: column.name });

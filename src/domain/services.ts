@@ -3,7 +3,7 @@ import type { Database } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from '../realtime/bus.js';
 
-/** What domain operations need from the process; built once by createApp. */
+/** Process-wide dependencies of domain operations, built once by createApp. */
 export interface Services {
   db: Database;
   bus: EventBus;

@@ -27,7 +27,7 @@ export function renderLocalGraphiQL(options: GraphiQLOptions): string {
 
 /**
  * Serves a file of the GraphiQL bundle. Returns false when the request is not
- * for an asset; answers 404 for names outside the bundle.
+ * for an asset; responds 404 to names outside the bundle.
  */
 export function serveGraphiQLAsset(request: IncomingMessage, response: ServerResponse): boolean {
   const url = request.url ?? '';

@@ -23,8 +23,8 @@ export interface BoardStreamOptions {
  *
  * It subscribes to the bus before reading the board's current sequence, so no
  * event committed after that read can be missed. Events that arrive out of
- * order wait for the ones before them; when a sequence number stays missing
- * (the bus dropped it) the stream reads it from the event log.
+ * order wait for the ones before them. When a sequence number stays missing
+ * (because the bus dropped it), the stream reads it from the event log.
  *
  * The iterator throws ForbiddenError when the subscriber is removed from the
  * workspace, before delivering anything after the removal.

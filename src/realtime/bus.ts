@@ -18,7 +18,7 @@ export interface EventBus {
 }
 
 /**
- * The single-instance bus, on Node's EventTarget. A listener that throws is
+ * Creates the single-instance bus, on Node's EventTarget. A listener that throws is
  * reported through `onListenerError` and does not stop delivery to the others.
  */
 export function createMemoryBus(onListenerError: (error: unknown, topic: string) => void): EventBus {

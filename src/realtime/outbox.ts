@@ -5,7 +5,7 @@ import { boardTopic, insertEvent, type AppendEvent, type BoardEventRecord } from
 
 /**
  * Runs `work` in one database transaction in which it may append board
- * events. The change and its events commit together or not at all; the
+ * events. The change and its events commit together or not at all. The
  * events are published on the bus only after the commit, so a rollback
  * publishes nothing.
  */

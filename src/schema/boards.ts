@@ -3,6 +3,7 @@ import * as boards from '../domain/boards.js';
 import * as columns from '../domain/columns.js';
 import { builder } from './builder.js';
 import { requireViewer } from './context.js';
+import { reload } from './reload.js';
 import { encodeGlobalID, parseId, parseOptionalId } from './ids.js';
 import { memberWorkspace } from './workspaces.js';
 
@@ -105,57 +106,57 @@ builder.mutationFields((t) => ({
     type: 'Board',
     errors: {},
     args: { input: t.arg({ type: CreateBoardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      boards.createBoard(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'board', query, await boards.createBoard(ctx.services, requireViewer(ctx), {
         workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
         name: input.name,
-      }),
+      })),
   }),
   renameBoard: t.prismaField({
     type: 'Board',
     errors: {},
     args: { input: t.arg({ type: RenameBoardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      boards.renameBoard(ctx.services, requireViewer(ctx), { boardId: parseId(String(input.boardId), 'Board', 'input.boardId'), name: input.name }),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'board', query, await boards.renameBoard(ctx.services, requireViewer(ctx), { boardId: parseId(String(input.boardId), 'Board', 'input.boardId'), name: input.name })),
   }),
   archiveBoard: t.prismaField({
     type: 'Board',
     errors: {},
     args: { input: t.arg({ type: ArchiveBoardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      boards.archiveBoard(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'board', query, await boards.archiveBoard(ctx.services, requireViewer(ctx), {
         boardId: parseId(String(input.boardId), 'Board', 'input.boardId'),
         archived: input.archived ?? true,
-      }),
+      })),
   }),
   createColumn: t.prismaField({
     type: 'Column',
     errors: {},
     args: { input: t.arg({ type: CreateColumnInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      columns.createColumn(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'column', query, await columns.createColumn(ctx.services, requireViewer(ctx), {
         boardId: parseId(String(input.boardId), 'Board', 'input.boardId'),
         name: input.name,
         afterColumnId: parseOptionalId(input.afterColumnId as string | null | undefined, 'Column', 'input.afterColumnId'),
-      }),
+      })),
   }),
   renameColumn: t.prismaField({
     type: 'Column',
     errors: {},
     args: { input: t.arg({ type: RenameColumnInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      columns.renameColumn(ctx.services, requireViewer(ctx), { columnId: parseId(String(input.columnId), 'Column', 'input.columnId'), name: input.name }),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'column', query, await columns.renameColumn(ctx.services, requireViewer(ctx), { columnId: parseId(String(input.columnId), 'Column', 'input.columnId'), name: input.name })),
   }),
   moveColumn: t.prismaField({
     type: 'Column',
     errors: {},
     args: { input: t.arg({ type: MoveColumnInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      columns.moveColumn(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'column', query, await columns.moveColumn(ctx.services, requireViewer(ctx), {
         columnId: parseId(String(input.columnId), 'Column', 'input.columnId'),
         afterColumnId: parseOptionalId(input.afterColumnId as string | null | undefined, 'Column', 'input.afterColumnId'),
         beforeColumnId: parseOptionalId(input.beforeColumnId as string | null | undefined, 'Column', 'input.beforeColumnId'),
-      }),
+      })),
   }),
   deleteColumn: t.field({
     type: DeletedColumn,

@@ -2,6 +2,7 @@ import * as cards from '../domain/cards.js';
 import * as comments from '../domain/comments.js';
 import { builder } from './builder.js';
 import { requireViewer } from './context.js';
+import { reload } from './reload.js';
 import { encodeGlobalID, parseId, parseOptionalId } from './ids.js';
 import { memberWorkspace } from './workspaces.js';
 
@@ -106,74 +107,75 @@ builder.mutationFields((t) => ({
     type: 'Card',
     errors: {},
     args: { input: t.arg({ type: CreateCardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      cards.createCard(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'card', query, await cards.createCard(ctx.services, requireViewer(ctx), {
         columnId: parseId(String(input.columnId), 'Column', 'input.columnId'),
         title: input.title,
         description: input.description,
         dueAt: input.dueAt,
-      }),
+      })),
   }),
   updateCard: t.prismaField({
     type: 'Card',
     errors: {},
     args: { input: t.arg({ type: UpdateCardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      cards.updateCard(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'card', query, await cards.updateCard(ctx.services, requireViewer(ctx), {
         cardId: cardId(input.cardId),
         title: input.title,
         description: input.description,
         // Absent leaves the due date alone; an explicit null clears it.
         dueAt: 'dueAt' in input ? (input.dueAt ?? null) : undefined,
-      }),
+      })),
   }),
   moveCard: t.prismaField({
     type: 'Card',
     errors: {},
     args: { input: t.arg({ type: MoveCardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      cards.moveCard(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'card', query, await cards.moveCard(ctx.services, requireViewer(ctx), {
         cardId: cardId(input.cardId),
         toColumnId: parseId(String(input.toColumnId), 'Column', 'input.toColumnId'),
         afterCardId: parseOptionalId(input.afterCardId as string | null | undefined, 'Card', 'input.afterCardId'),
         beforeCardId: parseOptionalId(input.beforeCardId as string | null | undefined, 'Card', 'input.beforeCardId'),
-      }),
+      })),
   }),
   archiveCard: t.prismaField({
     type: 'Card',
     errors: {},
     args: { input: t.arg({ type: ArchiveCardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      cards.archiveCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), archived: input.archived ?? true }),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'card', query, await cards.archiveCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), archived: input.archived ?? true })),
   }),
   assignCard: t.prismaField({
     type: 'Card',
     errors: {},
     description: 'Assigning someone already assigned changes nothing and logs no event.',
     args: { input: t.arg({ type: AssignCardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      cards.assignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') }),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'card', query, await cards.assignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') })),
   }),
   unassignCard: t.prismaField({
     type: 'Card',
     errors: {},
     description: 'Unassigning someone not assigned changes nothing and logs no event.',
     args: { input: t.arg({ type: UnassignCardInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      cards.unassignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') }),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'card', query, await cards.unassignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') })),
   }),
   addComment: t.prismaField({
     type: 'Comment',
     errors: {},
     args: { input: t.arg({ type: AddCommentInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) => comments.addComment(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), body: input.body }),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'comment', query, await comments.addComment(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), body: input.body })),
   }),
   editComment: t.prismaField({
     type: 'Comment',
     errors: {},
     args: { input: t.arg({ type: EditCommentInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      comments.editComment(ctx.services, requireViewer(ctx), { commentId: parseId(String(input.commentId), 'Comment', 'input.commentId'), body: input.body }),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'comment', query, await comments.editComment(ctx.services, requireViewer(ctx), { commentId: parseId(String(input.commentId), 'Comment', 'input.commentId'), body: input.body })),
   }),
   deleteComment: t.field({
     type: DeletedComment,

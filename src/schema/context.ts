@@ -13,7 +13,7 @@ export interface Loaders {
   comment: DataLoader<string, Comment | null>;
 }
 
-/** One batched `findMany({ where: { id: { in } } })` per tick; null for ids that no longer exist. */
+/** Creates a loader that batches one `findMany` by id per tick, giving null for ids that no longer exist. */
 function loaderById<T extends { id: string }>(findMany: (ids: string[]) => Promise<T[]>): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
     const rows = await findMany([...ids]);
@@ -38,7 +38,7 @@ export interface Context {
   db: Database;
   /** The signed-in user, or null. */
   viewer: Actor | null;
-  /** Why a presented token was not accepted; shown to resolvers that need a viewer. */
+  /** Reason a presented token was rejected, shown by resolvers that need a viewer. */
   authProblem: string | null;
   loaders: Loaders;
   logger: Logger;
@@ -50,7 +50,7 @@ export function requireViewer(ctx: Context): Actor {
   throw new UnauthenticatedError(ctx.authProblem ?? 'Sign in first: send an access token as `Authorization: Bearer <token>`.');
 }
 
-/** A copy of `ctx` with new loaders, for resolving one subscription event. */
+/** Copies `ctx` with new loaders, for resolving one subscription event. */
 export function forkContext(ctx: Context): Context {
   return { ...ctx, loaders: createLoaders(ctx.db) };
 }

@@ -9,7 +9,7 @@ import './events.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 
-/** The schema as SDL in a stable order; committed as schema.graphql. */
+/** Prints the schema as SDL in a stable order, as committed in schema.graphql. */
 export function printSortedSchema(): string {
   return printSchema(lexicographicSortSchema(schema));
 }

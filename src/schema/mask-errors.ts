@@ -3,11 +3,11 @@ import { DomainError, ErrorCode, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
- * Builds Yoga's `maskError`: expected domain errors reach the client with
- * their message and `extensions.code`; GraphQL's own errors (syntax,
- * validation, variables) pass unchanged; anything else is logged once with
- * its cause and reaches the client as INTERNAL_SERVER_ERROR, with its message
- * only when `exposeDetails` is on.
+ * Builds Yoga's `maskError`. Expected domain errors reach the client with
+ * their message and `extensions.code`. GraphQL's own errors (syntax,
+ * validation, variables) pass unchanged. Anything else is logged once with
+ * its cause and reaches the client as INTERNAL_SERVER_ERROR, with its
+ * message only when `exposeDetails` is on.
  */
 export function createErrorMasker(logger: Logger, exposeDetails: boolean) {
   return (error: unknown): Error => {

@@ -15,8 +15,8 @@ function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
  * An error thrown by the source (such as access revoked) ends the stream with
  * a last result that carries it, instead of tearing down the transport.
  *
- * This is an iterator object rather than an async generator because a
- * generator cannot run `return()` while it waits for the next event; the
+ * This is an iterator object rather than an async generator, because a
+ * generator cannot run `return()` while it waits for the next event. The
  * source's listeners must be released as soon as the client unsubscribes.
  */
 export function executeEvents(source: AsyncIterable<unknown>, args: ExecutionArgs, fork: (ctx: Context) => Context): AsyncIterableIterator<ExecutionResult> {

@@ -4,6 +4,7 @@ import { NotFoundError } from '../domain/errors.js';
 import * as workspaces from '../domain/workspaces.js';
 import { builder } from './builder.js';
 import { requireViewer } from './context.js';
+import { reload } from './reload.js';
 import { encodeGlobalID, parseId } from './ids.js';
 
 export const RoleEnum = builder.enumType(Role, {
@@ -111,29 +112,30 @@ builder.mutationFields((t) => ({
     type: 'Workspace',
     errors: {},
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) => workspaces.createWorkspace(ctx.services, requireViewer(ctx), input),
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'workspace', query, await workspaces.createWorkspace(ctx.services, requireViewer(ctx), input)),
   }),
   addMember: t.prismaField({
     type: 'Membership',
     errors: {},
     args: { input: t.arg({ type: AddMemberInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      workspaces.addMember(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'membership', query, await workspaces.addMember(ctx.services, requireViewer(ctx), {
         workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
         email: input.email,
         role: input.role,
-      }),
+      })),
   }),
   changeMemberRole: t.prismaField({
     type: 'Membership',
     errors: {},
     args: { input: t.arg({ type: ChangeMemberRoleInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      workspaces.changeMemberRole(ctx.services, requireViewer(ctx), {
+    resolve: async (query, _root, { input }, ctx) =>
+      reload(ctx, 'membership', query, await workspaces.changeMemberRole(ctx.services, requireViewer(ctx), {
         workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
         userId: parseId(String(input.userId), 'User', 'input.userId'),
         role: input.role,
-      }),
+      })),
   }),
   removeMember: t.field({
     type: RemovedMember,
