@@ -293,7 +293,7 @@ describe('workspace and member mutations', () => {
     expect(data.workspace.members.edges.map(({ node }: any) => node.user.id)).toEqual([team.owner.id]);
   });
 
-  it('removeMember unassigns before removing', async () => {
+  it('removeMember then unassigns cards', async () => {
     const person = await signUp(server, 'assignee');
     const workspace = expectResult(await mutate(server, team.owner.token, 'createWorkspace', { name: 'Handover' }, '... on Workspace { id }'), 'Workspace');
     const board = expectResult(await mutate(server, team.owner.token, 'createBoard', { workspaceId: workspace.id, name: 'Plan' }, boardFields), 'Board');
@@ -305,14 +305,14 @@ describe('workspace and member mutations', () => {
 
     expectResult(await mutate(server, team.owner.token, 'removeMember', { workspaceId: workspace.id, userId: person.id }, '... on RemovedMember { role }'), 'RemovedMember');
 
+    const removed = await watch.next('MemberRemovedEvent');
+    expect(removed.member.id).toBe(person.id);
+    expect(removed.role).toBe('MEMBER');
     const unassigned = await watch.next('CardUnassignedEvent');
     expect(unassigned.card.id).toBe(cardId);
     expect(unassigned.card.assignees).toEqual([]);
     expect(unassigned.assignee.id).toBe(person.id);
     expect(unassigned.actor.id).toBe(team.owner.id);
-    const removed = await watch.next('MemberRemovedEvent');
-    expect(removed.member.id).toBe(person.id);
-    expect(removed.role).toBe('MEMBER');
   });
 });
 

@@ -12,18 +12,25 @@ export const Limits = {
   passwordMax: 200,
 } as const;
 
+/** Counts Unicode code points, so an emoji counts as one character, as people count. */
+function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
 /** Trims `value` and checks it is non-empty and at most `max` characters. */
 export function requiredText(field: string, value: string, max: number): string {
   const text = value.trim();
   if (text.length === 0) throw new ValidationError(field, `${field} must not be empty.`);
-  if (text.length > max) throw new ValidationError(field, `${field} is ${text.length} characters long; the maximum is ${max}.`);
-  return text;
+  return optionalText(field, text, max);
 }
 
 /** Like requiredText, but the empty string is allowed. */
 export function optionalText(field: string, value: string, max: number): string {
   const text = value.trim();
-  if (text.length > max) throw new ValidationError(field, `${field} is ${text.length} characters long; the maximum is ${max}.`);
+  const length = characters(text);
+  if (length > max) throw new ValidationError(field, `${field} is ${length} characters long; the maximum is ${max}.`);
   return text;
 }
 

@@ -92,6 +92,10 @@ export async function removeMember(services: Services, actor: Actor, input: { wo
     if (target.role === 'OWNER' && (await countOwners(tx, input.workspaceId)) === 1) {
       throw new ValidationError('input.userId', 'This is the last OWNER of the workspace; make someone else OWNER first.');
     }
+    await tx.membership.delete({ where: { id: target.id } });
+    // MEMBER_REMOVED comes first on every board: the removed member's streams
+    // end at it, so they never receive the unassignments that follow.
+    await appendToEveryBoard(tx, append, input.workspaceId, EventType.MEMBER_REMOVED, { userId: input.userId, role: target.role });
     const cards = await tx.card.findMany({
       where: { board: { workspaceId: input.workspaceId }, assignees: { some: { id: input.userId } } },
       select: { id: true, boardId: true },
@@ -100,8 +104,6 @@ export async function removeMember(services: Services, actor: Actor, input: { wo
       await tx.card.update({ where: { id: card.id }, data: { assignees: { disconnect: { id: input.userId } }, version: { increment: 1 } } });
       await append(card.boardId, EventType.CARD_UNASSIGNED, { cardId: card.id, userId: input.userId });
     }
-    await tx.membership.delete({ where: { id: target.id } });
-    await appendToEveryBoard(tx, append, input.workspaceId, EventType.MEMBER_REMOVED, { userId: input.userId, role: target.role });
     services.logger.info({ workspaceId: input.workspaceId, userId: input.userId, by: actor.userId }, 'member removed');
     return target;
   });
