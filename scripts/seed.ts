@@ -21,6 +21,7 @@ import { createColumn } from '../src/domain/columns.js';
 import type { Services } from '../src/domain/services.js';
 import { addMember, createWorkspace } from '../src/domain/workspaces.js';
 import { createLogger } from '../src/observability/logger.js';
+import { StreamRegistry } from '../src/realtime/board-stream.js';
 import { createMemoryBus } from '../src/realtime/bus.js';
 
 const password = 'tandem-demo-password';
@@ -41,6 +42,8 @@ async function main() {
     logger,
     tokens: new AccessTokens(resolveTokenSecret(settings, path.dirname(file), logger), settings.accessTokenTtlSeconds),
     refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
+    streams: new StreamRegistry(),
+    subscriptionQueueLimit: settings.subscriptionQueueLimit,
   };
 
   const existing = await db.user.findUnique({ where: { emailKey: people[0]!.email } });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { authenticate, credentialFromSocket } from './auth/authenticate.js';
 import { resolveTokenSecret } from './auth/secret.js';
@@ -13,12 +13,14 @@ import { openDatabase, sqlitePath, type QueryListener } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
+import { pruneEventLog, schedulePruning } from './realtime/retention.js';
 import { createLoaders, forkContext, type Context } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createErrorMasker } from './schema/mask-errors.js';
 import { renderLocalGraphiQL, serveGraphiQLAsset } from './http/graphiql.js';
-import { useEventScopedContext } from './schema/subscribe.js';
+import { SharedExecutions, useEventScopedContext } from './schema/subscribe.js';
 
 export const graphqlPath = '/graphql';
 
@@ -29,6 +31,8 @@ export interface AppOptions {
   onQuery?: QueryListener;
   /** Apply pending migrations before opening the database. Default true. */
   migrate?: boolean;
+  /** Envelop plugins added after Tandem's own; tests use them to slow or break resolvers. */
+  plugins?: Plugin[];
 }
 
 export interface App {
@@ -36,6 +40,10 @@ export interface App {
   start(): Promise<{ url: string; port: number }>;
   /** Closes every WebSocket and SSE stream, stops listening and closes the database. */
   stop(): Promise<void>;
+  /** Subscription executions shared between subscribers; `executions` counts them. */
+  sharedExecutions: SharedExecutions;
+  /** Runs one pruning pass of the event logs now; returns the number of events deleted. */
+  pruneEventLog(now?: Date): Promise<number>;
   services: Services;
 }
 
@@ -71,8 +79,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     logger,
     tokens: new AccessTokens(tokenSecret, settings.accessTokenTtlSeconds),
     refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
+    streams: new StreamRegistry(),
+    subscriptionQueueLimit: settings.subscriptionQueueLimit,
   };
 
+  const sharedExecutions = new SharedExecutions();
   const yoga = createYoga<SocketContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -81,7 +92,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     renderGraphiQL: renderLocalGraphiQL,
     logging: yogaLogger(logger),
     maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production') },
-    plugins: [useEventScopedContext(forkContext)],
+    plugins: [useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
     context: async (initial: YogaInitialContext & SocketContext) => {
       const credential = initial.connectionParams
         ? credentialFromSocket(initial.connectionParams, initial.params?.extensions)
@@ -139,10 +150,14 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     sockets,
   );
 
+  const retention = { maxAgeSeconds: settings.eventRetentionSeconds, maxEventsPerBoard: settings.eventRetentionCount };
+  let stopPruning: (() => Promise<void>) | undefined;
   let stopped: Promise<void> | undefined;
 
   return {
     services,
+    sharedExecutions,
+    pruneEventLog: (now) => pruneEventLog(db, retention, logger, now),
     start: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -151,6 +166,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           const { port } = server.address() as AddressInfo;
           const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
           const url = `http://${host}:${port}${graphqlPath}`;
+          // Pruning runs at start, then every 10 minutes: cheap when nothing is due.
+          stopPruning = schedulePruning(db, retention, logger, 10 * 60_000);
           logger.info({ url, database: databaseFile, bus: 'memory' }, 'Tandem started');
           resolve({ url, port });
         });
@@ -164,6 +181,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           // Ends SSE streams and idle keep-alive connections too.
           server.closeAllConnections();
         });
+        await stopPruning?.();
         await bus.close();
         await db.$disconnect();
         logger.info('Tandem stopped');

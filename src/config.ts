@@ -20,6 +20,15 @@ export interface Settings {
   refreshTokenTtlSeconds: number;
   /** Serve GraphiQL at the GraphQL path for browsers. Default on outside production. */
   graphiql: boolean;
+  /** Events older than this are pruned from each board's log, in seconds. Default 604,800 (7 days). */
+  eventRetentionSeconds: number;
+  /** At most this many newest events are kept per board. Default 10,000. */
+  eventRetentionCount: number;
+  /**
+   * Events a subscription may hold that its client has not yet taken. Past
+   * it, the subscription ends with SLOW_CONSUMER. Default 1,000.
+   */
+  subscriptionQueueLimit: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -55,6 +64,9 @@ const environment = z.object({
   ACCESS_TOKEN_TTL_SECONDS: integer(10, 86_400).default(900),
   REFRESH_TOKEN_TTL_SECONDS: integer(60, 31_536_000).default(2_592_000),
   GRAPHIQL: boolean.optional(),
+  EVENT_RETENTION_SECONDS: integer(60, 315_360_000).default(604_800),
+  EVENT_RETENTION_COUNT: integer(100, 100_000_000).default(10_000),
+  SUBSCRIPTION_QUEUE_LIMIT: integer(10, 1_000_000).default(1_000),
 });
 
 /**
@@ -88,5 +100,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
     graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
+    eventRetentionSeconds: values.EVENT_RETENTION_SECONDS,
+    eventRetentionCount: values.EVENT_RETENTION_COUNT,
+    subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,
   };
 }

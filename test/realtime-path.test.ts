@@ -130,9 +130,9 @@ describe('per-event context', () => {
       await db.card.update({ where: { id: card.id }, data: { title: 'Before' } });
       const titles: string[] = [];
       async function* source() {
-        yield event(1);
+        yield { event: event(1), scope: 'OWNER' };
         await db.card.update({ where: { id: card.id }, data: { title: 'After' } });
-        yield event(2);
+        yield { event: event(2), scope: 'OWNER' };
       }
       for await (const result of executeEvents(source(), { schema, document, contextValue: context }, fork)) {
         titles.push((result as ExecutionResult<any>).data!.boardEvents.card.title);

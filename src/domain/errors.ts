@@ -14,6 +14,16 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** No valid access token: sign in, or refresh an expired token. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /**
+   * The subscription's cursor points before the oldest event still kept, so
+   * events after it are gone. Refetch the board and subscribe without `after`.
+   */
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
+  /**
+   * The subscriber fell too far behind and its subscription was ended. Resume
+   * with `after` set to the cursor of the last event received.
+   */
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
   /** Something failed inside the server; the details are in its log. Retrying may help. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -46,4 +56,14 @@ export class ForbiddenError extends DomainError {
 export class UnauthenticatedError extends DomainError {
   override name = 'UnauthenticatedError';
   readonly code = ErrorCode.UNAUTHENTICATED;
+}
+
+export class CursorExpiredError extends DomainError {
+  override name = 'CursorExpiredError';
+  readonly code = ErrorCode.CURSOR_EXPIRED;
+}
+
+export class SlowConsumerError extends DomainError {
+  override name = 'SlowConsumerError';
+  readonly code = ErrorCode.SLOW_CONSUMER;
 }

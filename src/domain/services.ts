@@ -1,6 +1,7 @@
 import type { AccessTokens } from '../auth/tokens.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
+import type { StreamRegistry } from '../realtime/board-stream.js';
 import type { EventBus } from '../realtime/bus.js';
 
 /** Process-wide dependencies of domain operations, built once by createApp. */
@@ -11,6 +12,10 @@ export interface Services {
   tokens: AccessTokens;
   /** Lifetime of a refresh token, in seconds. */
   refreshTokenTtlSeconds: number;
+  /** Open board streams of this process. */
+  streams: StreamRegistry;
+  /** Events a subscription may hold before it ends with SLOW_CONSUMER. */
+  subscriptionQueueLimit: number;
 }
 
 /** The signed-in user on whose behalf an operation runs. */

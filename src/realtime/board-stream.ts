@@ -1,5 +1,5 @@
-import type { Database } from '../db/client.js';
-import { ForbiddenError, NotFoundError } from '../domain/errors.js';
+import type { Database, Role } from '../db/client.js';
+import { CursorExpiredError, ForbiddenError, NotFoundError, SlowConsumerError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from './bus.js';
 import { boardTopic, eventFromRow, EventType, type BoardEventRecord } from './events.js';
@@ -9,54 +9,138 @@ export interface BoardStreamOptions {
   bus: EventBus;
   logger: Logger;
   boardId: string;
-  /** The subscriber; the stream ends when this user is removed from the workspace. */
+  /** The subscriber; the stream checks their membership and follows their role. */
   userId: string;
+  /** Sequence of the last event the client has; replay starts after it. Undefined starts live from now. */
+  after?: number;
+  /** Events the stream may hold that the client has not taken yet; past it, SLOW_CONSUMER. */
+  queueLimit: number;
   /**
-   * How long an out-of-order event may wait for the ones before it to arrive
-   * on the bus before the stream reads them from the log, in milliseconds.
+   * How long an out-of-order event waits for the ones before it to arrive on
+   * the bus before the stream reads them from the log, in milliseconds.
    */
   gapWaitMs?: number;
+  /** Rows read from the log at a time during replay. */
+  pageSize?: number;
+  /** Registry of open streams, for leak checks and metrics. */
+  registry?: StreamRegistry;
+}
+
+/** An event as a stream delivers it, with the subscriber's role when it was delivered. */
+export interface StreamItem {
+  event: BoardEventRecord;
+  /** The subscriber's role, which decides what the payload may show; subscribers with equal scope can share one execution. */
+  scope: Role;
+}
+
+/** Open streams of one process; `queued()` sums the events they hold. */
+export class StreamRegistry {
+  private readonly streams = new Set<{ queued(): number }>();
+
+  add(stream: { queued(): number }): () => void {
+    this.streams.add(stream);
+    return () => this.streams.delete(stream);
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  queued(): number {
+    let total = 0;
+    for (const stream of this.streams) total += stream.queued();
+    return total;
+  }
 }
 
 /**
- * Opens a live stream of a board's events, in sequence order, each once.
+ * Opens a stream of a board's events, in sequence order, each once.
  *
- * It subscribes to the bus before reading the board's current sequence, so no
- * event committed after that read can be missed. Events that arrive out of
- * order wait for the ones before them. When a sequence number stays missing
- * (because the bus dropped it), the stream reads it from the event log.
+ * It subscribes to the bus before it reads the board's current sequence, so
+ * no event committed after that read can be missed. With `after`, it first
+ * replays the logged events after that sequence, page by page, and drops
+ * live events it has already replayed. Events that arrive out of order wait
+ * for the ones before them. When a sequence number stays missing (because
+ * the bus dropped it), the stream reads it from the log.
  *
- * The iterator throws ForbiddenError when the subscriber is removed from the
- * workspace, before delivering anything after the removal.
+ * @throws NotFoundError, ForbiddenError (not a member), ValidationError (a
+ * cursor ahead of the log) or CursorExpiredError, before anything is delivered.
+ * The iterator then throws ForbiddenError when the subscriber is removed,
+ * CursorExpiredError when events it needs were pruned meanwhile, and
+ * SlowConsumerError when more than `queueLimit` events wait for the client.
  */
-export function openBoardStream(options: BoardStreamOptions): AsyncIterableIterator<BoardEventRecord> {
-  const { db, bus, boardId, userId } = options;
+export async function openBoardStream(options: BoardStreamOptions): Promise<AsyncIterableIterator<StreamItem>> {
+  const { db, bus, logger, boardId, userId, queueLimit } = options;
   const gapWaitMs = options.gapWaitMs ?? 50;
+  const pageSize = options.pageSize ?? 500;
   const pending = new Map<number, BoardEventRecord>();
-  let delivered: number | undefined;
-  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
   let finished = false;
+  let wake: (() => void) | undefined;
+  // Set once the start has read the board; until then every live event waits.
+  let delivered = Number.POSITIVE_INFINITY;
+  /**
+   * Highest sequence known to be committed. Sequences are allocated under the
+   * board row's lock, so every sequence below a committed one is committed
+   * too, and is in the log unless pruned.
+   */
+  let committed = 0;
+  /** The board's newest sequence when the stream started; replay reads up to it without waiting. */
+  let replayThrough = 0;
+  let role: Role;
 
   const unsubscribe = bus.subscribe(boardTopic(boardId), (event) => {
-    if (finished || (delivered !== undefined && event.sequence <= delivered)) return;
+    if (finished || event.sequence <= delivered) return;
+    committed = Math.max(committed, event.sequence);
     pending.set(event.sequence, event);
+    if (pending.size > queueLimit) {
+      logger.warn({ boardId, userId, queued: pending.size, delivered }, 'subscriber too slow; ending its subscription');
+      fail(new SlowConsumerError(`More than ${queueLimit} events were waiting for this subscriber, so its subscription was ended. Resubscribe with after set to the cursor of the last event received.`));
+    }
     wake?.();
   });
-
-  const start = db.board.findUnique({ where: { id: boardId }, select: { eventSequence: true } }).then((board) => {
-    if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
-    delivered = board.eventSequence;
-    for (const sequence of pending.keys()) {
-      if (sequence <= delivered) pending.delete(sequence);
-    }
-  });
+  const unregister = options.registry?.add({ queued: () => pending.size }) ?? (() => {});
 
   function finish(): void {
     if (finished) return;
     finished = true;
     unsubscribe();
+    unregister();
     pending.clear();
     wake?.();
+  }
+
+  function fail(error: Error): void {
+    failure ??= error;
+    finish();
+  }
+
+  try {
+    const board = await db.board.findUnique({ where: { id: boardId }, select: { eventSequence: true, prunedThrough: true, workspaceId: true } });
+    if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
+    const membership = await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId } } });
+    if (!membership) throw new ForbiddenError('You are not a member of this workspace.');
+    role = membership.role;
+    committed = Math.max(committed, board.eventSequence);
+    const after = options.after ?? board.eventSequence;
+    if (after > board.eventSequence) {
+      throw new ValidationError('after', `The cursor points at event ${after}, but the board's newest event is ${board.eventSequence}; subscribe without after.`);
+    }
+    if (after < board.prunedThrough) throw expired(after, board.prunedThrough);
+    delivered = after;
+    replayThrough = board.eventSequence;
+    for (const sequence of pending.keys()) {
+      if (sequence <= delivered) pending.delete(sequence);
+    }
+  } catch (error) {
+    finish();
+    throw error;
+  }
+
+  function expired(after: number, prunedThrough: number): CursorExpiredError {
+    return new CursorExpiredError(
+      `Events up to ${prunedThrough} were pruned from the board's log, so nothing after ${after} can be replayed. Refetch the board, then subscribe without after.`,
+    );
   }
 
   function waitForEvent(timeoutMs?: number): Promise<void> {
@@ -71,48 +155,71 @@ export function openBoardStream(options: BoardStreamOptions): AsyncIterableItera
     });
   }
 
-  async function fillGapFromLog(upTo: number): Promise<void> {
+  /** Reads up to a page of events after `delivered` from the log. */
+  async function readLog(upTo: number): Promise<void> {
     const rows = await db.boardEvent.findMany({
-      where: { boardId, sequence: { gt: delivered!, lt: upTo } },
+      where: { boardId, sequence: { gt: delivered, lte: Math.min(upTo, delivered + pageSize) } },
       orderBy: { sequence: 'asc' },
     });
-    options.logger.debug({ boardId, from: delivered! + 1, to: upTo - 1, found: rows.length }, 'filled event gap from the log');
-    for (const row of rows) pending.set(row.sequence, eventFromRow(row));
+    if (finished) return;
+    if (rows[0]?.sequence !== delivered + 1) {
+      const board = await db.board.findUnique({ where: { id: boardId }, select: { prunedThrough: true } });
+      throw expired(delivered, board?.prunedThrough ?? delivered + 1);
+    }
+    for (const row of rows) {
+      if (!pending.has(row.sequence)) pending.set(row.sequence, eventFromRow(row));
+    }
   }
 
-  async function next(): Promise<IteratorResult<BoardEventRecord>> {
-    await start;
+  /** Applies the subscriber's own membership changes before their event is delivered. */
+  async function checkAccess(event: BoardEventRecord): Promise<void> {
+    const payload = event.payload as { userId?: string; role?: Role };
+    if (payload.userId !== userId) return;
+    if (event.type === EventType.MEMBER_ROLE_CHANGED) role = payload.role!;
+    if (event.type !== EventType.MEMBER_REMOVED) return;
+    const board = await db.board.findUnique({ where: { id: boardId }, select: { workspaceId: true } });
+    const membership = board && (await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId } } }));
+    if (!membership) throw new ForbiddenError('You were removed from this workspace; the subscription has ended.');
+    // Removed and added again since the cursor: the events in between were
+    // not the subscriber's to see.
+    throw new CursorExpiredError('Your membership was interrupted since this cursor. Refetch the board, then subscribe without after.');
+  }
+
+  async function next(): Promise<IteratorResult<StreamItem>> {
     while (!finished) {
-      const event = pending.get(delivered! + 1);
+      const event = pending.get(delivered + 1);
       if (event) {
         pending.delete(event.sequence);
+        await checkAccess(event);
         delivered = event.sequence;
-        if (event.type === EventType.MEMBER_REMOVED && (event as BoardEventRecord<'MEMBER_REMOVED'>).payload.userId === userId) {
-          finish();
-          throw new ForbiddenError('You were removed from this workspace; the subscription has ended.');
-        }
-        return { value: event, done: false };
+        return { value: { event, scope: role }, done: false };
+      }
+      if (delivered < replayThrough || (committed > delivered && pending.size === 0)) {
+        await readLog(committed);
+        continue;
       }
       if (pending.size > 0) {
         // A later event is here but the next one is not: give the bus a
         // moment, then read the missing events from the log.
         await waitForEvent(gapWaitMs);
-        if (!finished && !pending.has(delivered! + 1) && pending.size > 0) {
-          await fillGapFromLog(Math.min(...pending.keys()));
+        if (!finished && !pending.has(delivered + 1) && pending.size > 0) {
+          logger.debug({ boardId, after: delivered }, 'reading a missing event from the log');
+          await readLog(Math.min(...pending.keys()) - 1);
         }
         continue;
       }
       await waitForEvent();
     }
+    if (failure) throw failure;
     return { value: undefined, done: true };
   }
 
-  const iterator: AsyncIterableIterator<BoardEventRecord> = {
+  const iterator: AsyncIterableIterator<StreamItem> = {
     next: async () => {
       try {
         return await next();
       } catch (error) {
-        finish();
+        fail(error as Error);
         throw error;
       }
     },
@@ -128,8 +235,5 @@ export function openBoardStream(options: BoardStreamOptions): AsyncIterableItera
       return iterator;
     },
   };
-  // A failed start surfaces on the first next(); keep it from being reported
-  // as an unhandled rejection before then.
-  start.catch(() => finish());
   return iterator;
 }

@@ -1,6 +1,6 @@
-import { readableBoard } from '../domain/access.js';
+import { ValidationError } from '../domain/errors.js';
 import { openBoardStream } from '../realtime/board-stream.js';
-import { encodeCursor } from '../realtime/cursor.js';
+import { decodeCursor, encodeCursor } from '../realtime/cursor.js';
 import { EventType, type BoardEventRecord } from '../realtime/events.js';
 import { BoardType, ColumnType } from './boards.js';
 import { builder } from './builder.js';
@@ -130,14 +130,32 @@ builder.subscriptionField('boardEvents', (t) =>
   t.field({
     type: BoardEventInterface,
     description:
-      'Every change committed on the board from now on, in sequence order, each once. Ends with a FORBIDDEN error if the viewer leaves the workspace.',
-    args: { boardId: t.arg.id({ required: true }) },
+      'Every change committed on the board, in sequence order, each once: from now on, or with `after` first every logged event after that cursor. Ends with an error carrying FORBIDDEN when the viewer leaves the workspace, CURSOR_EXPIRED when the cursor is older than the kept log, and SLOW_CONSUMER when the client falls too far behind.',
+    args: {
+      boardId: t.arg.id({ required: true }),
+      after: t.arg.string({ required: false, description: 'The cursor of the last event the client received; replay starts right after it.' }),
+    },
     subscribe: async (_root, args, ctx) => {
       const viewer = requireViewer(ctx);
       const boardId = parseId(String(args.boardId), 'Board', 'boardId');
-      await readableBoard(ctx.db, viewer.userId, boardId);
-      return openBoardStream({ db: ctx.db, bus: ctx.services.bus, logger: ctx.logger, boardId, userId: viewer.userId });
+      let after: number | undefined;
+      if (args.after != null) {
+        const cursor = decodeCursor(args.after);
+        if (!cursor) throw new ValidationError('after', 'after is not a cursor issued by this server; pass the cursor field of a received event.');
+        if (cursor.boardId !== boardId) throw new ValidationError('after', 'The cursor belongs to another board; pass a cursor received on this board.');
+        after = cursor.sequence;
+      }
+      return openBoardStream({
+        db: ctx.db,
+        bus: ctx.services.bus,
+        logger: ctx.logger,
+        boardId,
+        userId: viewer.userId,
+        after,
+        queueLimit: ctx.services.subscriptionQueueLimit,
+        registry: ctx.services.streams,
+      });
     },
-    resolve: (event) => event,
+    resolve: (item) => item.event,
   }),
 );

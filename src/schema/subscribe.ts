@@ -1,9 +1,77 @@
-import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createHash } from 'node:crypto';
+import { createSourceEventStream, execute, GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { StreamItem } from '../realtime/board-stream.js';
 import type { Context } from './context.js';
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+function isStreamItem(value: unknown): value is StreamItem {
+  return typeof value === 'object' && value !== null && 'event' in value && 'scope' in value;
+}
+
+/** Executions kept per operation for subscribers that lag behind the fastest one. */
+const resultsKeptPerOperation = 2_000;
+
+/**
+ * Executions of subscription events shared between subscribers. Subscribers
+ * with the same document, operation name and variables form a group; within
+ * it, an event is executed once per access scope, and every subscriber gets
+ * that one result object.
+ */
+export class SharedExecutions {
+  private readonly groups = new Map<string, { subscribers: number; results: Map<string, Promise<ExecutionResult>> }>();
+  /** Number of event executions so far; tests compare it with the number of events. */
+  executions = 0;
+
+  /** Registers a subscriber of `operationKey`; the returned function unregisters it. */
+  join(operationKey: string): () => void {
+    let group = this.groups.get(operationKey);
+    if (!group) {
+      group = { subscribers: 0, results: new Map() };
+      this.groups.set(operationKey, group);
+    }
+    group.subscribers += 1;
+    let joined = true;
+    return () => {
+      if (!joined) return;
+      joined = false;
+      group.subscribers -= 1;
+      if (group.subscribers === 0) this.groups.delete(operationKey);
+    };
+  }
+
+  /** Returns the group's result for `eventKey`, running `run` only when no subscriber ran it yet. */
+  resultFor(operationKey: string, eventKey: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    const group = this.groups.get(operationKey);
+    if (!group) return this.count(run);
+    let result = group.results.get(eventKey);
+    if (!result) {
+      result = this.count(run);
+      group.results.set(eventKey, result);
+      // Maps keep insertion order, so the first key is the oldest execution.
+      if (group.results.size > resultsKeptPerOperation) group.results.delete(group.results.keys().next().value!);
+    }
+    return result;
+  }
+
+  private count(run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    this.executions += 1;
+    return run();
+  }
+}
+
+/** Identifies an operation for sharing: its printed document, operation name and variables. */
+export function operationKey(args: ExecutionArgs): string {
+  return createHash('sha256')
+    .update(print(args.document))
+    .update('\0')
+    .update(args.operationName ?? '')
+    .update('\0')
+    .update(JSON.stringify(args.variableValues ?? {}))
+    .digest('base64url');
 }
 
 /**
@@ -12,17 +80,37 @@ function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
  * served after it. Events are executed one at a time, so results leave in
  * the order the source produced them, however long each takes.
  *
- * An error thrown by the source (such as access revoked) ends the stream with
- * a last result that carries it, instead of tearing down the transport.
+ * Board events (StreamItem) are executed once per operation, event and
+ * access scope across all subscribers, through `shared`.
+ *
+ * An error thrown by the source (such as access revoked), and a result that
+ * carries errors, end the stream after that last result, instead of tearing
+ * down the transport and the other subscriptions on it.
  *
  * This is an iterator object rather than an async generator, because a
  * generator cannot run `return()` while it waits for the next event. The
  * source's listeners must be released as soon as the client unsubscribes.
  */
-export function executeEvents(source: AsyncIterable<unknown>, args: ExecutionArgs, fork: (ctx: Context) => Context): AsyncIterableIterator<ExecutionResult> {
+export function executeEvents(
+  source: AsyncIterable<unknown>,
+  args: ExecutionArgs,
+  fork: (ctx: Context) => Context,
+  shared?: SharedExecutions,
+): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
+  const key = shared ? operationKey(args) : '';
+  const leave = shared?.join(key) ?? (() => {});
   let done = false;
   const finished = { value: undefined, done: true } as const;
+
+  function end(): void {
+    done = true;
+    leave();
+  }
+
+  function run(rootValue: unknown): Promise<ExecutionResult> {
+    return Promise.resolve(execute({ ...args, rootValue, contextValue: fork(args.contextValue as Context) }));
+  }
 
   const results: AsyncIterableIterator<ExecutionResult> = {
     async next() {
@@ -31,24 +119,32 @@ export function executeEvents(source: AsyncIterable<unknown>, args: ExecutionArg
       try {
         step = await iterator.next();
       } catch (error) {
-        done = true;
+        end();
         const original = error instanceof Error ? error : new Error(String(error));
         return { value: { errors: [new GraphQLError(original.message, { originalError: original })] }, done: false };
       }
       if (step.done || done) {
-        done = true;
+        end();
         return finished;
       }
-      const result = await execute({ ...args, rootValue: step.value, contextValue: fork(args.contextValue as Context) });
+      const item = step.value;
+      const result =
+        shared && isStreamItem(item)
+          ? await shared.resultFor(key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, () => run(item))
+          : await run(item);
+      if (result.errors?.length) {
+        end();
+        await iterator.return?.();
+      }
       return { value: result, done: false };
     },
     async return() {
-      done = true;
+      end();
       await iterator.return?.();
       return finished;
     },
     async throw(error) {
-      done = true;
+      end();
       await iterator.return?.();
       throw error;
     },
@@ -60,13 +156,13 @@ export function executeEvents(source: AsyncIterable<unknown>, args: ExecutionArg
 }
 
 /** Envelop plugin that installs executeEvents as the subscribe function. */
-export function useEventScopedContext(fork: (ctx: Context) => Context): Plugin {
+export function useEventScopedContext(fork: (ctx: Context) => Context, shared: SharedExecutions): Plugin {
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args) => {
         const source = await createSourceEventStream(args as ExecutionArgs);
         if (!isAsyncIterable(source)) return source as ExecutionResult;
-        return executeEvents(source, args as ExecutionArgs, fork);
+        return executeEvents(source, args as ExecutionArgs, fork, shared);
       });
     },
   };

@@ -39,6 +39,9 @@ export async function startServer(overrides: Partial<Settings> = {}): Promise<Te
     accessTokenTtlSeconds: 900,
     refreshTokenTtlSeconds: 3600,
     graphiql: true,
+    eventRetentionSeconds: 604_800,
+    eventRetentionCount: 10_000,
+    subscriptionQueueLimit: 1_000,
     ...overrides,
   };
   const queries: string[] = [];
