@@ -20,6 +20,7 @@ import { createLoaders, forkContext, type Context } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createErrorMasker } from './schema/mask-errors.js';
 import { renderLocalGraphiQL, serveGraphiQLAsset } from './http/graphiql.js';
+import { replaceResultWithMarker, spliceResultsOnSend } from './http/shared-json.js';
 import { SharedExecutions, useEventScopedContext } from './schema/subscribe.js';
 
 export const graphqlPath = '/graphql';
@@ -114,6 +115,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     void yoga(request, response);
   });
   const sockets = new WebSocketServer({ server, path: graphqlPath });
+  // Registered before graphql-ws's own connection listener, so it runs first.
+  sockets.on('connection', spliceResultsOnSend);
   const socketServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       onConnect: async (ctx) => {
@@ -144,6 +147,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         };
         return args;
       },
+      jsonMessageReplacer: replaceResultWithMarker,
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
     },

@@ -1,0 +1,171 @@
+import { createClient, type Client, type ClientOptions } from 'graphql-ws';
+
+/** One board event as the SDK hands it to the application: at least these fields, plus the selection. */
+export interface BoardEvent {
+  __typename: string;
+  sequence: number;
+  cursor: string;
+  [field: string]: unknown;
+}
+
+/** A GraphQL error as received in a result. */
+export interface ReceivedError {
+  message: string;
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export interface BoardSubscriptionOptions {
+  boardId: string;
+  /** Fields to select on each event, inside `boardEvents { ... }`. `__typename sequence cursor` are always added. */
+  selection?: string;
+  /** Cursor of the last event the application already has; the stream starts right after it. */
+  after?: string;
+  /** Receives every event once, in sequence order, across reconnects. */
+  onEvent(event: BoardEvent): void;
+  /**
+   * Called when the cursor is older than the server's kept log (CURSOR_EXPIRED).
+   * Events were missed: refetch the board, then subscribe again without `after`.
+   * The subscription has ended.
+   */
+  onCursorExpired?(error: ReceivedError): void;
+  /** Called with an error that retrying cannot fix (FORBIDDEN, NOT_FOUND, VALIDATION_FAILED ...). The subscription has ended. */
+  onError?(error: ReceivedError): void;
+  /** Called before each resubscription, with the reason and the cursor it resumes from. */
+  onResume?(reason: string, after: string | undefined): void;
+}
+
+export interface BoardSubscription {
+  /** Cursor of the last event delivered, to persist and pass as `after` later. */
+  readonly cursor: string | undefined;
+  /** Stops the subscription; no event is delivered after it returns. */
+  unsubscribe(): void;
+}
+
+/** Error codes after which the SDK resubscribes from its cursor. */
+const resumableCodes = new Set(['SLOW_CONSUMER', 'INTERNAL_SERVER_ERROR']);
+
+export interface TandemClientOptions {
+  /** WebSocket URL, such as ws://localhost:4000/graphql. */
+  url: string;
+  /** Returns the current access token; called for every (re)connection. */
+  getAccessToken?: () => string | undefined | Promise<string | undefined>;
+  /** WebSocket implementation outside browsers, such as the `ws` package. */
+  webSocketImpl?: unknown;
+  /** First delay before resubscribing after a failure, in milliseconds; doubles up to 10 s, with jitter. Default 250. */
+  retryDelayMs?: number;
+  /** Passed to graphql-ws's createClient; `retryAttempts` and `shouldRetry` are set by the SDK. */
+  clientOptions?: Partial<ClientOptions>;
+}
+
+/**
+ * A Tandem client on graphql-ws whose board subscriptions survive
+ * disconnects: each remembers the cursor of the last event it delivered, and
+ * after a dropped socket, a server restart or SLOW_CONSUMER it subscribes
+ * again with `after`, so the application sees one unbroken, ordered stream
+ * without duplicates.
+ */
+export class TandemClient {
+  /** The underlying graphql-ws client, for queries and mutations over the same socket. */
+  readonly ws: Client;
+  private readonly retryDelayMs: number;
+
+  constructor(options: TandemClientOptions) {
+    this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.ws = createClient({
+      lazy: true,
+      ...options.clientOptions,
+      url: options.url,
+      webSocketImpl: options.webSocketImpl,
+      // The SDK resubscribes itself, with a fresh cursor; graphql-ws's own
+      // retry would resend the original variables.
+      retryAttempts: 0,
+      connectionParams: async () => {
+        const token = await options.getAccessToken?.();
+        return token ? { authorization: `Bearer ${token}` } : {};
+      },
+    });
+  }
+
+  subscribeBoard(options: BoardSubscriptionOptions): BoardSubscription {
+    const query = `subscription TandemBoardEvents($boardId: ID!, $after: String) {
+      boardEvents(boardId: $boardId, after: $after) { __typename sequence cursor ${options.selection ?? ''} }
+    }`;
+    let cursor = options.after;
+    let lastSequence = -1;
+    let stopped = false;
+    let failures = 0;
+    let dispose: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const stop = () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      dispose?.();
+    };
+
+    const resume = (reason: string, immediately: boolean) => {
+      if (stopped) return;
+      options.onResume?.(reason, cursor);
+      const delay = immediately ? 0 : Math.min(10_000, this.retryDelayMs * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+      failures += 1;
+      timer = setTimeout(start, delay);
+    };
+
+    const start = () => {
+      if (stopped) return;
+      let ended = false;
+      dispose = this.ws.subscribe<{ boardEvents: BoardEvent }>(
+        { query, variables: { boardId: options.boardId, after: cursor ?? null } },
+        {
+          next: (result) => {
+            if (stopped || ended) return;
+            const error = result.errors?.[0] as ReceivedError | undefined;
+            if (error) {
+              ended = true;
+              const code = error.extensions?.code;
+              if (code === 'CURSOR_EXPIRED') {
+                stopped = true;
+                options.onCursorExpired?.(error);
+              } else if (code && resumableCodes.has(code)) {
+                resume(code, code === 'SLOW_CONSUMER');
+              } else {
+                stopped = true;
+                options.onError?.(error);
+              }
+              return;
+            }
+            const event = result.data?.boardEvents;
+            if (!event || event.sequence <= lastSequence) return;
+            failures = 0;
+            lastSequence = event.sequence;
+            cursor = event.cursor;
+            options.onEvent(event);
+          },
+          error: () => {
+            // A closed or failed socket: resubscribe from the cursor.
+            if (!ended) resume('disconnected', false);
+            ended = true;
+          },
+          complete: () => {
+            // The server ended the stream without an error (it is stopping).
+            if (!ended) resume('completed', false);
+            ended = true;
+          },
+        },
+      );
+    };
+
+    start();
+    return {
+      get cursor() {
+        return cursor;
+      },
+      unsubscribe: stop,
+    };
+  }
+
+  /** Closes the socket and ends every subscription. */
+  async dispose(): Promise<void> {
+    await this.ws.dispose();
+  }
+}

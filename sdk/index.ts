@@ -1,0 +1,1 @@
+export { TandemClient, type BoardEvent, type BoardSubscription, type BoardSubscriptionOptions, type ReceivedError, type TandemClientOptions } from './board-stream.js';

@@ -1,0 +1,51 @@
+import type { WebSocket } from 'ws';
+
+/**
+ * Serialises each subscription result once, however many WebSocket
+ * subscribers receive it. Subscribers that share an execution get the same
+ * result object, so its JSON is cached by identity. graphql-ws builds each
+ * `next` message with JSON.stringify and our replacer, which puts a marker in
+ * place of the payload; the socket's send then splices the cached JSON in.
+ */
+
+const resultJson = new WeakMap<object, string>();
+const markedJson = new Map<number, string>();
+let nextMarker = 0;
+// The marker can only match at the payload key: an operation id that
+// contains the same text has its quotes escaped.
+const markerPattern = /"payload":"\\u0000result:(\d+)"/;
+
+/** Counts of result serialisations, for tests. */
+export const serialisation = { results: 0 };
+
+/** graphql-ws `jsonMessageReplacer`: replaces a `next` payload with a marker for its cached JSON. */
+export function replaceResultWithMarker(this: unknown, key: string, value: unknown): unknown {
+  const message = this as { type?: string } | undefined;
+  if (key !== 'payload' || message?.type !== 'next' || typeof value !== 'object' || value === null) return value;
+  let json = resultJson.get(value);
+  if (json === undefined) {
+    json = JSON.stringify(value);
+    serialisation.results += 1;
+    resultJson.set(value, json);
+  }
+  const marker = nextMarker++;
+  markedJson.set(marker, json);
+  return `\u0000result:${marker}`;
+}
+
+/** Puts the cached JSON back in place of a marker; other messages pass unchanged. */
+export function spliceResult(data: string): string {
+  const match = markerPattern.exec(data);
+  if (!match) return data;
+  const marker = Number(match[1]);
+  const json = markedJson.get(marker);
+  markedJson.delete(marker);
+  if (json === undefined) return data;
+  return `${data.slice(0, match.index)}"payload":${json}${data.slice(match.index + match[0].length)}`;
+}
+
+/** Wraps a socket's send so that marked messages go out with their payload. */
+export function spliceResultsOnSend(socket: WebSocket): void {
+  const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+  socket.send = ((data: unknown, ...rest: unknown[]) => send(typeof data === 'string' ? spliceResult(data) : data, ...rest)) as WebSocket['send'];
+}
