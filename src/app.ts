@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -32,7 +32,11 @@ export interface AppOptions {
   onQuery?: QueryListener;
   /** Apply pending migrations before opening the database. Default true. */
   migrate?: boolean;
-  /** Envelop plugins added after Tandem's own; tests use them to slow or break resolvers. */
+  /**
+   * Envelop plugins added after Tandem's own; tests use them to slow or break
+   * resolvers. NOTE: a plugin that wraps resolvers changes the schema object,
+   * which all apps in the process share, so it outlives this app.
+   */
   plugins?: Plugin[];
 }
 
@@ -53,14 +57,55 @@ interface SocketContext {
   connectionParams?: Record<string, unknown>;
 }
 
-/** Adapts pino to Yoga's logger: Yoga passes errors and strings as arguments. */
+/**
+ * Adapts pino to Yoga's logger: Yoga passes errors and strings as arguments.
+ * Yoga also logs every GraphQL error it sends; those go to debug, because
+ * expected errors are the client's business and the error masker has
+ * already logged each unexpected one.
+ */
 function yogaLogger(logger: Logger) {
   const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
     const [first, ...rest] = args;
-    if (first instanceof Error) logger[level]({ err: first }, rest.map(String).join(' ') || first.message);
+    if (first instanceof GraphQLError) logger.debug({ err: first }, first.message);
+    else if (first instanceof Error) logger[level]({ err: first }, rest.map(String).join(' ') || first.message);
     else logger[level](args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '));
   };
   return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+}
+
+const graphiqlWelcome = `# Welcome to Tandem's GraphiQL.
+#
+# 1. Run signIn (or signUp) and copy accessToken.
+# 2. In the Headers tab below, enter {"Authorization": "Bearer <accessToken>"}.
+# 3. Query workspaces and boards, subscribe to boardEvents, run mutations.
+#
+# The contract is in docs/PROTOCOL.md of the Tandem repository.
+
+mutation SignIn {
+  signIn(input: { email: "ada@example.com", password: "tandem-demo-password" }) {
+    ... on AuthPayload { accessToken }
+    ... on Error { code message }
+  }
+}
+`;
+
+/** Thrown by start() when the server cannot listen; the message names the setting to change. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+function listenError(error: NodeJS.ErrnoException, settings: Settings): Error {
+  const where = `${settings.host}:${settings.port}`;
+  if (error.code === 'EADDRINUSE') {
+    return new ListenError(`Port ${settings.port} on ${settings.host} is already in use; stop the other process or set PORT to a free port.`, { cause: error });
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+    return new ListenError(`Cannot listen on ${where}: HOST=${settings.host} is not an address of this machine; use localhost, 0.0.0.0 or one of its addresses.`, { cause: error });
+  }
+  if (error.code === 'EACCES') {
+    return new ListenError(`Not allowed to listen on ${where}; ports below 1024 need privileges, so set PORT to 1024 or above.`, { cause: error });
+  }
+  return error;
 }
 
 /**
@@ -89,7 +134,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     schema,
     graphqlEndpoint: graphqlPath,
     landingPage: false,
-    graphiql: settings.graphiql ? { title: 'Tandem', subscriptionsProtocol: 'WS' } : false,
+    graphiql: settings.graphiql ? { title: 'Tandem', subscriptionsProtocol: 'WS', defaultQuery: graphiqlWelcome } : false,
     renderGraphiQL: renderLocalGraphiQL,
     logging: yogaLogger(logger),
     maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production') },
@@ -114,7 +159,16 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
     void yoga(request, response);
   });
-  const sockets = new WebSocketServer({ server, path: graphqlPath });
+  // Upgrades are routed by hand (noServer), so errors of the HTTP server,
+  // such as a port in use, are not re-emitted on the WebSocket server.
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== graphqlPath) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client, request));
+  });
   // Registered before graphql-ws's own connection listener, so it runs first.
   sockets.on('connection', spliceResultsOnSend);
   const socketServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
@@ -148,6 +202,9 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         return args;
       },
       jsonMessageReplacer: replaceResultWithMarker,
+      // Send the result object itself; graphql-ws would otherwise copy it
+      // into a new payload for every message.
+      onNext: (_ctx, _id, _payload, _args, result) => result,
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
     },
@@ -164,7 +221,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     pruneEventLog: (now) => pruneEventLog(db, retention, logger, now),
     start: () =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, settings)));
         server.listen(settings.port, settings.host, () => {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;

@@ -1,4 +1,4 @@
-import { createApp } from './app.js';
+import { createApp, ListenError } from './app.js';
 import { ConfigError, loadSettings } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { MigrationError } from './db/migrate.js';
@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const logger = createLogger(settings.logLevel);
   try {
     const app = await createApp(settings, { logger });
-    await app.start();
+    try {
+      await app.start();
+    } catch (error) {
+      await app.stop();
+      throw error;
+    }
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'stopping');
       app.stop().then(
@@ -31,7 +36,7 @@ async function main(): Promise<void> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof MigrationError) {
+    if (error instanceof ConfigError || error instanceof MigrationError || error instanceof ListenError) {
       logger.fatal(error.message);
     } else {
       logger.fatal({ err: error }, 'failed to start');

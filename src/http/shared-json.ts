@@ -22,11 +22,16 @@ export const serialisation = { results: 0 };
 export function replaceResultWithMarker(this: unknown, key: string, value: unknown): unknown {
   const message = this as { type?: string } | undefined;
   if (key !== 'payload' || message?.type !== 'next' || typeof value !== 'object' || value === null) return value;
-  let json = resultJson.get(value);
+  // Layers above the execution may copy the result object, but a shared
+  // execution's `data` object stays the same, so it is the cache key. A
+  // result with errors is cached by its own identity.
+  const result = value as { data?: unknown; errors?: unknown[] };
+  const cacheKey = !result.errors?.length && typeof result.data === 'object' && result.data !== null ? result.data : value;
+  let json = resultJson.get(cacheKey);
   if (json === undefined) {
     json = JSON.stringify(value);
     serialisation.results += 1;
-    resultJson.set(value, json);
+    resultJson.set(cacheKey, json);
   }
   const marker = nextMarker++;
   markedJson.set(marker, json);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { BoardEventRecord } from './events.js';
 
 export type BusListener = (event: BoardEventRecord) => void;
@@ -23,6 +24,8 @@ export interface EventBus {
  */
 export function createMemoryBus(onListenerError: (error: unknown, topic: string) => void): EventBus {
   const target = new EventTarget();
+  // Every subscription of a board listens on its topic; thousands are normal.
+  setMaxListeners(0, target);
   let listeners = 0;
 
   return {
