@@ -8,15 +8,13 @@ import { createClient, type Client } from 'graphql-ws';
 import type { Plugin } from 'graphql-yoga';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
-import { createApp } from '../src/app.js';
 import type { Settings } from '../src/config.js';
 import type { Services } from '../src/domain/services.js';
 import { serialisation } from '../src/http/shared-json.js';
-import { createLogger } from '../src/observability/logger.js';
 import type { Context } from '../src/schema/context.js';
 import { graphqlData, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
 import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
-import { testTokenSecret, type TestServer } from './support/server.js';
+import { startServer, type StartOptions, type TestServer } from './support/server.js';
 
 /**
  * A resolver hook installed with `useOnResolve`, limited to one server.
@@ -38,49 +36,9 @@ function resolverHook(hook: (options: OnResolveOptions<Context>) => void | Promi
   };
 }
 
-/**
- * Starts a server as startServer does, and also accepts envelop plugins and a
- * database file to start from (copied, never changed). Stops it when the test
- * finishes.
- */
-async function startTestServer(options: { overrides?: Partial<Settings>; plugins?: Plugin[]; databaseFrom?: string } = {}): Promise<TestServer> {
-  const databaseFile = path.join(inject('testRoot'), `${randomUUID()}.db`);
-  fs.copyFileSync(options.databaseFrom ?? inject('templateDatabase'), databaseFile);
-  const settings: Settings = {
-    port: 0,
-    host: '127.0.0.1',
-    databaseUrl: `file:${databaseFile}`,
-    tokenSecret: testTokenSecret,
-    logLevel: (process.env.LOG_LEVEL as Settings['logLevel']) ?? 'silent',
-    nodeEnv: 'test',
-    accessTokenTtlSeconds: 900,
-    refreshTokenTtlSeconds: 3600,
-    graphiql: true,
-    eventRetentionSeconds: 604_800,
-    eventRetentionCount: 10_000,
-    subscriptionQueueLimit: 1_000,
-    ...options.overrides,
-  };
-  const queries: string[] = [];
-  const app = await createApp(settings, {
-    migrate: false,
-    logger: createLogger(settings.logLevel),
-    onQuery: (event) => queries.push(event.query),
-    plugins: options.plugins,
-  });
-  const { url } = await app.start();
-  const server: TestServer = {
-    app,
-    url,
-    wsUrl: url.replace(/^http/, 'ws'),
-    databaseFile,
-    settings,
-    queries,
-    resetQueries: () => {
-      queries.length = 0;
-    },
-    stop: () => app.stop(),
-  };
+/** Starts a server with startServer and stops it when the test finishes. */
+async function startTestServer(options: { overrides?: Partial<Settings> } & StartOptions = {}): Promise<TestServer> {
+  const server = await startServer(options.overrides, options);
   onTestFinished(() => server.stop());
   return server;
 }

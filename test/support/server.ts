@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Plugin } from 'graphql-yoga';
 import { inject } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import type { Settings } from '../../src/config.js';
@@ -22,13 +23,20 @@ export interface TestServer {
 
 export const testTokenSecret = 'test-secret-test-secret-test-secret-0123456789';
 
+export interface StartOptions {
+  /** Envelop plugins for the app, to slow or break resolvers. */
+  plugins?: Plugin[];
+  /** Database file to start from instead of the template; it is copied, never changed. */
+  databaseFrom?: string;
+}
+
 /**
  * Starts a real server on a free loopback port, on its own copy of the
  * migrated template database. LOG_LEVEL in the environment shows its logs.
  */
-export async function startServer(overrides: Partial<Settings> = {}): Promise<TestServer> {
+export async function startServer(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<TestServer> {
   const databaseFile = path.join(inject('testRoot'), `${randomUUID()}.db`);
-  fs.copyFileSync(inject('templateDatabase'), databaseFile);
+  fs.copyFileSync(options.databaseFrom ?? inject('templateDatabase'), databaseFile);
   const settings: Settings = {
     port: 0,
     host: '127.0.0.1',
@@ -49,6 +57,7 @@ export async function startServer(overrides: Partial<Settings> = {}): Promise<Te
     migrate: false,
     logger: createLogger(settings.logLevel),
     onQuery: (event) => queries.push(event.query),
+    plugins: options.plugins,
   });
   const { url } = await app.start();
   return {
