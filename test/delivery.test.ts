@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import fs from 'node:fs';
 import path from 'node:path';
 import { useOnResolve, type OnResolveOptions } from '@envelop/on-resolve';
 import Database from 'better-sqlite3';
