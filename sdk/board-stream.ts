@@ -68,6 +68,8 @@ export class TandemClient {
   /** The underlying graphql-ws client, for queries and mutations over the same socket. */
   readonly ws: Client;
   private readonly retryDelayMs: number;
+  private readonly subscriptions = new Set<BoardSubscription>();
+  private disposed = false;
 
   constructor(options: TandemClientOptions) {
     this.retryDelayMs = options.retryDelayMs ?? 250;
@@ -100,6 +102,7 @@ export class TandemClient {
     const stop = () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      this.subscriptions.delete(subscription);
       dispose?.();
     };
 
@@ -112,7 +115,7 @@ export class TandemClient {
     };
 
     const start = () => {
-      if (stopped) return;
+      if (stopped || this.disposed) return;
       let ended = false;
       dispose = this.ws.subscribe<{ boardEvents: BoardEvent }>(
         { query, variables: { boardId: options.boardId, after: cursor ?? null } },
@@ -155,17 +158,21 @@ export class TandemClient {
       );
     };
 
-    start();
-    return {
+    const subscription: BoardSubscription = {
       get cursor() {
         return cursor;
       },
       unsubscribe: stop,
     };
+    this.subscriptions.add(subscription);
+    start();
+    return subscription;
   }
 
-  /** Closes the socket and ends every subscription. */
+  /** Ends every subscription without resuming, and closes the socket. */
   async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const subscription of [...this.subscriptions]) subscription.unsubscribe();
     await this.ws.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import { parse, type ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBoardStream, type StreamItem } from '../src/realtime/board-stream.js';
 import { commitWithEvents } from '../src/realtime/outbox.js';
 import { EventType, eventFromRow, type BoardEventRecord } from '../src/realtime/events.js';
 import { boardTopic } from '../src/realtime/events.js';
@@ -189,6 +190,43 @@ describe('query batching', () => {
       await server.app.services.db.card.findUnique({ where: { id }, include: { assignees: true } });
     }
     expect(server.queries.length).toBeGreaterThanOrEqual(50);
+  });
+});
+
+describe('board stream start', () => {
+  it('holds events committed while starting', async () => {
+    const { db, bus, logger } = server.app.services;
+    const boardId = rawId(team.boardId);
+    let committedDuringStart: number | undefined;
+    // The stream's first read of the board returns only after another
+    // change has committed and been published.
+    const racingDb = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'board') return Reflect.get(target, property, receiver);
+        return {
+          findUnique: async (args: Parameters<typeof db.board.findUnique>[0]) => {
+            const board = await db.board.findUnique(args);
+            if (committedDuringStart === undefined) {
+              await mutate(server, team.owner.token, 'renameBoard', { boardId: team.boardId, name: 'Renamed while starting' }, '... on Board { eventSequence }');
+              committedDuringStart = (await db.board.findUniqueOrThrow({ where: { id: boardId } })).eventSequence;
+            }
+            return board;
+          },
+        };
+      },
+    });
+
+    const stream = await openBoardStream({ db: racingDb, bus, logger, boardId, userId: rawId(team.owner.id), queueLimit: 100 });
+    const first = await Promise.race([
+      stream.next(),
+      new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), 2000).unref()),
+    ]);
+    await stream.return!();
+
+    expect(first).not.toBe('timed out');
+    const item = (first as IteratorResult<StreamItem>).value;
+    expect(item.event.sequence).toBe(committedDuringStart);
+    expect(item.event.type).toBe(EventType.BOARD_RENAMED);
   });
 });
 

@@ -77,8 +77,9 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
   let failure: Error | undefined;
   let finished = false;
   let wake: (() => void) | undefined;
-  // Set once the start has read the board; until then every live event waits.
-  let delivered = Number.POSITIVE_INFINITY;
+  // Set from the board once the start has read it. Until then it is 0, so
+  // every live event is held, and the start drops those it will replay.
+  let delivered = 0;
   /**
    * Highest sequence known to be committed. Sequences are allocated under the
    * board row's lock, so every sequence below a committed one is committed
