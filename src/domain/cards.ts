@@ -1,10 +1,10 @@
+import { checkVersion, runMutation } from './mutation.js';
 import type { Transaction } from '../db/client.js';
-import { commitWithEvents } from '../realtime/outbox.js';
-import { EventType } from '../realtime/events.js';
+import { EventType, type AppendEvent } from '../realtime/events.js';
 import { writableBoard } from './access.js';
 import { writableColumn } from './columns.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import { positionBetween } from './positions.js';
+import { evenPositions, maxPositionLength, positionBetween } from './positions.js';
 import type { Actor, Services } from './services.js';
 import { Limits, optionalText, requiredText } from './validate.js';
 
@@ -24,7 +24,31 @@ function requireActive(card: { archived: boolean }, field: string) {
  * Computes the position key for a card placed in `columnId` right after
  * `afterCardId`, right before `beforeCardId`, or (with neither) at the end.
  */
-async function cardPosition(tx: Transaction, columnId: string, movingId: string | null, place: { afterCardId?: string | null; beforeCardId?: string | null }) {
+type CardPlace = { afterCardId?: string | null; beforeCardId?: string | null };
+
+/**
+ * Computes the position key for a card placed in `columnId` (see keyForCard).
+ * When the key would grow past maxPositionLength, the column's other cards
+ * first get short keys, each logged as a move within the column.
+ */
+async function cardPosition(tx: Transaction, append: AppendEvent, boardId: string, columnId: string, movingId: string | null, place: CardPlace) {
+  const key = await keyForCard(tx, columnId, movingId, place);
+  if (key.length <= maxPositionLength) return key;
+  const siblings = await tx.card.findMany({
+    where: { columnId, id: { not: movingId ?? '' } },
+    orderBy: [{ position: 'asc' }, { id: 'asc' }],
+    select: { id: true },
+  });
+  const positions = evenPositions(siblings.length);
+  for (const [index, sibling] of siblings.entries()) {
+    const position = positions[index]!;
+    await tx.card.update({ where: { id: sibling.id }, data: { position, version: { increment: 1 } } });
+    await append(boardId, EventType.CARD_MOVED, { cardId: sibling.id, fromColumnId: columnId, toColumnId: columnId, position });
+  }
+  return keyForCard(tx, columnId, movingId, place);
+}
+
+async function keyForCard(tx: Transaction, columnId: string, movingId: string | null, place: CardPlace) {
   if (place.afterCardId && place.beforeCardId) {
     throw new ValidationError('input.afterCardId', 'Give afterCardId or beforeCardId, not both.');
   }
@@ -54,14 +78,14 @@ function dueDate(value: Date | null | undefined): Date | null | undefined {
 export async function createCard(
   services: Services,
   actor: Actor,
-  input: { columnId: string; title: string; description?: string | null; dueAt?: Date | null },
+  input: { columnId: string; title: string; description?: string | null; dueAt?: Date | null } & CardPlace,
 ) {
   const title = requiredText('input.title', input.title, Limits.cardTitle);
   const description = optionalText('input.description', input.description ?? '', Limits.cardDescription);
   const dueAt = dueDate(input.dueAt);
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
-    const position = await cardPosition(tx, column.id, null, {});
+    const position = await cardPosition(tx, append, column.boardId, column.id, null, input);
     const card = await tx.card.create({
       data: { boardId: column.boardId, columnId: column.id, title, description, dueAt, position, creatorId: actor.userId },
     });
@@ -74,7 +98,7 @@ export async function createCard(
 export async function updateCard(
   services: Services,
   actor: Actor,
-  input: { cardId: string; title?: string | null; description?: string | null; dueAt?: Date | null },
+  input: { cardId: string; title?: string | null; description?: string | null; dueAt?: Date | null; expectedVersion?: number | null },
 ) {
   const data: { title?: string; description?: string; dueAt?: Date | null } = {};
   if (input.title != null) data.title = requiredText('input.title', input.title, Limits.cardTitle);
@@ -84,9 +108,10 @@ export async function updateCard(
   if (changedFields.length === 0) {
     throw new ValidationError('input', 'Nothing to update: give at least one of title, description or dueAt.');
   }
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
     requireActive(card, 'input.cardId');
+    checkVersion('Card', card, input.expectedVersion);
     const updated = await tx.card.update({ where: { id: card.id }, data: { ...data, version: { increment: 1 } } });
     await append(card.boardId, EventType.CARD_UPDATED, { cardId: card.id, changedFields });
     return updated;
@@ -96,16 +121,17 @@ export async function updateCard(
 export async function moveCard(
   services: Services,
   actor: Actor,
-  input: { cardId: string; toColumnId: string; afterCardId?: string | null; beforeCardId?: string | null },
+  input: { cardId: string; toColumnId: string; afterCardId?: string | null; beforeCardId?: string | null; expectedVersion?: number | null },
 ) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
     requireActive(card, 'input.cardId');
+    checkVersion('Card', card, input.expectedVersion);
     const target = await tx.column.findUnique({ where: { id: input.toColumnId } });
     if (!target || target.boardId !== card.boardId) {
       throw new ValidationError('input.toColumnId', `Column ${input.toColumnId} is not on the card's board; cards move only within their board.`);
     }
-    const position = await cardPosition(tx, target.id, card.id, input);
+    const position = await cardPosition(tx, append, card.boardId, target.id, card.id, input);
     const updated = await tx.card.update({ where: { id: card.id }, data: { columnId: target.id, position, version: { increment: 1 } } });
     await append(card.boardId, EventType.CARD_MOVED, { cardId: card.id, fromColumnId: card.columnId, toColumnId: target.id, position });
     return updated;
@@ -113,9 +139,10 @@ export async function moveCard(
 }
 
 /** Archives (or with `archived: false` restores) a card. */
-export async function archiveCard(services: Services, actor: Actor, input: { cardId: string; archived: boolean }) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+export async function archiveCard(services: Services, actor: Actor, input: { cardId: string; archived: boolean; expectedVersion?: number | null }) {
+  return runMutation(services, actor, async (tx, append) => {
     const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
+    checkVersion('Card', card, input.expectedVersion);
     if (card.archived === input.archived) return card;
     const updated = await tx.card.update({ where: { id: card.id }, data: { archived: input.archived, version: { increment: 1 } } });
     await append(card.boardId, EventType.CARD_ARCHIVED, { cardId: card.id, archived: input.archived });
@@ -128,7 +155,7 @@ export async function archiveCard(services: Services, actor: Actor, input: { car
  * changes nothing and logs no event.
  */
 export async function assignCard(services: Services, actor: Actor, input: { cardId: string; userId: string }) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { card, board } = await writableCard(tx, actor, input.cardId, 'input.cardId');
     requireActive(card, 'input.cardId');
     const member = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId: input.userId } } });
@@ -146,7 +173,7 @@ export async function assignCard(services: Services, actor: Actor, input: { card
 
 /** Removes an assignee. Unassigning someone not assigned changes nothing and logs no event. */
 export async function unassignCard(services: Services, actor: Actor, input: { cardId: string; userId: string }) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
     requireActive(card, 'input.cardId');
     const assigned = await tx.card.count({ where: { id: card.id, assignees: { some: { id: input.userId } } } });

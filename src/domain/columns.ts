@@ -1,9 +1,9 @@
+import { checkVersion, runMutation } from './mutation.js';
 import type { Transaction } from '../db/client.js';
-import { commitWithEvents } from '../realtime/outbox.js';
-import { EventType } from '../realtime/events.js';
+import { EventType, type AppendEvent } from '../realtime/events.js';
 import { writableBoard } from './access.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import { positionBetween } from './positions.js';
+import { evenPositions, maxPositionLength, positionBetween } from './positions.js';
 import type { Actor, Services } from './services.js';
 import { Limits, requiredText } from './validate.js';
 
@@ -19,7 +19,31 @@ export async function writableColumn(tx: Transaction, actor: Actor, columnId: st
  * Computes the position key for a column placed right after `afterColumnId`,
  * right before `beforeColumnId`, or (with neither) at the end of the board.
  */
-async function columnPosition(tx: Transaction, boardId: string, movingId: string | null, place: { afterColumnId?: string | null; beforeColumnId?: string | null }) {
+type ColumnPlace = { afterColumnId?: string | null; beforeColumnId?: string | null };
+
+/**
+ * Computes the position key for a column (see keyForColumn). When the key
+ * would grow past maxPositionLength, the board's other columns first get
+ * short keys, each logged as a column move.
+ */
+async function columnPosition(tx: Transaction, append: AppendEvent, boardId: string, movingId: string | null, place: ColumnPlace) {
+  const key = await keyForColumn(tx, boardId, movingId, place);
+  if (key.length <= maxPositionLength) return key;
+  const siblings = await tx.column.findMany({
+    where: { boardId, id: { not: movingId ?? '' } },
+    orderBy: [{ position: 'asc' }, { id: 'asc' }],
+    select: { id: true },
+  });
+  const positions = evenPositions(siblings.length);
+  for (const [index, sibling] of siblings.entries()) {
+    const position = positions[index]!;
+    await tx.column.update({ where: { id: sibling.id }, data: { position, version: { increment: 1 } } });
+    await append(boardId, EventType.COLUMN_MOVED, { columnId: sibling.id, position });
+  }
+  return keyForColumn(tx, boardId, movingId, place);
+}
+
+async function keyForColumn(tx: Transaction, boardId: string, movingId: string | null, place: ColumnPlace) {
   if (place.afterColumnId && place.beforeColumnId) {
     throw new ValidationError('input.afterColumnId', 'Give afterColumnId or beforeColumnId, not both.');
   }
@@ -39,19 +63,20 @@ async function columnPosition(tx: Transaction, boardId: string, movingId: string
 
 export async function createColumn(services: Services, actor: Actor, input: { boardId: string; name: string; afterColumnId?: string | null }) {
   const name = requiredText('input.name', input.name, Limits.name);
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const board = await writableBoard(tx, actor.userId, input.boardId, 'input.boardId');
-    const position = await columnPosition(tx, board.id, null, { afterColumnId: input.afterColumnId });
+    const position = await columnPosition(tx, append, board.id, null, { afterColumnId: input.afterColumnId });
     const column = await tx.column.create({ data: { boardId: board.id, name, position } });
     await append(board.id, EventType.COLUMN_CREATED, { columnId: column.id });
     return column;
   });
 }
 
-export async function renameColumn(services: Services, actor: Actor, input: { columnId: string; name: string }) {
+export async function renameColumn(services: Services, actor: Actor, input: { columnId: string; name: string; expectedVersion?: number | null }) {
   const name = requiredText('input.name', input.name, Limits.name);
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
+    checkVersion('Column', column, input.expectedVersion);
     const updated = await tx.column.update({ where: { id: column.id }, data: { name, version: { increment: 1 } } });
     await append(column.boardId, EventType.COLUMN_RENAMED, { columnId: column.id, name });
     return updated;
@@ -61,11 +86,12 @@ export async function renameColumn(services: Services, actor: Actor, input: { co
 export async function moveColumn(
   services: Services,
   actor: Actor,
-  input: { columnId: string; afterColumnId?: string | null; beforeColumnId?: string | null },
+  input: { columnId: string; afterColumnId?: string | null; beforeColumnId?: string | null; expectedVersion?: number | null },
 ) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
-    const position = await columnPosition(tx, column.boardId, column.id, input);
+    checkVersion('Column', column, input.expectedVersion);
+    const position = await columnPosition(tx, append, column.boardId, column.id, input);
     const updated = await tx.column.update({ where: { id: column.id }, data: { position, version: { increment: 1 } } });
     await append(column.boardId, EventType.COLUMN_MOVED, { columnId: column.id, position });
     return updated;
@@ -74,7 +100,7 @@ export async function moveColumn(
 
 /** Deletes an empty column. A column that still contains cards is rejected, so no card is lost by accident. */
 export async function deleteColumn(services: Services, actor: Actor, input: { columnId: string }) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { column } = await writableColumn(tx, actor, input.columnId, 'input.columnId');
     const cards = await tx.card.count({ where: { columnId: column.id } });
     if (cards > 0) {

@@ -1,4 +1,4 @@
-import { commitWithEvents } from '../realtime/outbox.js';
+import { checkVersion, runMutation } from './mutation.js';
 import { EventType } from '../realtime/events.js';
 import { hasRole, requireRole } from './access.js';
 import { writableCard } from './cards.js';
@@ -8,7 +8,7 @@ import { Limits, requiredText } from './validate.js';
 
 export async function addComment(services: Services, actor: Actor, input: { cardId: string; body: string }) {
   const body = requiredText('input.body', input.body, Limits.commentBody);
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
     if (card.archived) throw new ValidationError('input.cardId', 'The card is archived; unarchive it before commenting.');
     const comment = await tx.comment.create({ data: { cardId: card.id, authorId: actor.userId, body } });
@@ -18,13 +18,14 @@ export async function addComment(services: Services, actor: Actor, input: { card
 }
 
 /** Only the author may edit a comment. */
-export async function editComment(services: Services, actor: Actor, input: { commentId: string; body: string }) {
+export async function editComment(services: Services, actor: Actor, input: { commentId: string; body: string; expectedVersion?: number | null }) {
   const body = requiredText('input.body', input.body, Limits.commentBody);
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const comment = await tx.comment.findUnique({ where: { id: input.commentId } });
     if (!comment) throw new NotFoundError(`Comment ${input.commentId} does not exist.`);
     const { card } = await writableCard(tx, actor, comment.cardId, 'input.commentId');
     if (comment.authorId !== actor.userId) throw new ForbiddenError('Only the author can edit a comment.');
+    checkVersion('Comment', comment, input.expectedVersion);
     const updated = await tx.comment.update({ where: { id: comment.id }, data: { body, editedAt: new Date(), version: { increment: 1 } } });
     await append(card.boardId, EventType.COMMENT_EDITED, { commentId: comment.id, cardId: card.id });
     return updated;
@@ -33,7 +34,7 @@ export async function editComment(services: Services, actor: Actor, input: { com
 
 /** The author, or an ADMIN or OWNER of the workspace, may delete a comment. */
 export async function deleteComment(services: Services, actor: Actor, input: { commentId: string }) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const comment = await tx.comment.findUnique({ where: { id: input.commentId } });
     if (!comment) throw new NotFoundError(`Comment ${input.commentId} does not exist.`);
     const { card, board } = await writableCard(tx, actor, comment.cardId, 'input.commentId');

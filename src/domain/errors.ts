@@ -15,6 +15,11 @@ export const ErrorCode = {
   /** No valid access token: sign in, or refresh an expired token. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /**
+   * The object changed since the version the client gave as expectedVersion;
+   * nothing was changed. The error carries the current state: merge, then retry.
+   */
+  CONFLICT: 'CONFLICT',
+  /**
    * The subscription's cursor points before the oldest event still kept, so
    * events after it are gone. Refetch the board and subscribe without `after`.
    */
@@ -66,4 +71,23 @@ export class CursorExpiredError extends DomainError {
 export class SlowConsumerError extends DomainError {
   override name = 'SlowConsumerError';
   readonly code = ErrorCode.SLOW_CONSUMER;
+}
+
+/** Names of the objects that carry a version. */
+export type VersionedType = 'Board' | 'Column' | 'Card' | 'Comment';
+
+export class ConflictError extends DomainError {
+  override name = 'ConflictError';
+  readonly code = ErrorCode.CONFLICT;
+  /**
+   * @param typename which kind of object `current` is
+   * @param current the object as it is now, read in the failed transaction
+   */
+  constructor(
+    readonly typename: VersionedType,
+    readonly current: { id: string; version: number },
+    readonly expectedVersion: number,
+  ) {
+    super(`The ${typename.toLowerCase()} is at version ${current.version}, not ${expectedVersion}: someone changed it meanwhile. Nothing was changed; merge with the current state and retry.`);
+  }
 }

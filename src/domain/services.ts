@@ -22,4 +22,12 @@ export interface Services {
 export interface Actor {
   userId: string;
   sessionId: string;
+  /** Set when the client sent an idempotency key with the mutation. */
+  idempotency?: {
+    key: string;
+    /** Mutation field name. */
+    operation: string;
+    /** Hash of the input without the key. */
+    requestHash: string;
+  };
 }

@@ -1,5 +1,5 @@
+import { checkVersion, runMutation } from './mutation.js';
 import type { Role, Transaction } from '../db/client.js';
-import { commitWithEvents } from '../realtime/outbox.js';
 import { EventType, type AppendEvent, type EventPayloads } from '../realtime/events.js';
 import { requireRole } from './access.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
@@ -8,9 +8,9 @@ import { emailAddress, Limits, requiredText } from './validate.js';
 
 export async function createWorkspace(services: Services, actor: Actor, input: { name: string }) {
   const name = requiredText('input.name', input.name, Limits.name);
-  const workspace = await services.db.workspace.create({
-    data: { name, memberships: { create: { userId: actor.userId, role: 'OWNER' } } },
-  });
+  const workspace = await runMutation(services, actor, (tx) =>
+    tx.workspace.create({ data: { name, memberships: { create: { userId: actor.userId, role: 'OWNER' } } } }),
+  );
   services.logger.info({ workspaceId: workspace.id, userId: actor.userId }, 'workspace created');
   return workspace;
 }
@@ -40,7 +40,7 @@ async function countOwners(tx: Transaction, workspaceId: string) {
 
 export async function addMember(services: Services, actor: Actor, input: { workspaceId: string; email: string; role: Role }) {
   const { emailKey } = emailAddress('input.email', input.email);
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const own = await requireRole(tx, actor.userId, input.workspaceId, 'ADMIN', 'manage members');
     checkOwnerRule(own.role, input.role);
     const user = await tx.user.findUnique({ where: { emailKey } });
@@ -60,7 +60,7 @@ async function targetMembership(tx: Transaction, workspaceId: string, userId: st
 }
 
 export async function changeMemberRole(services: Services, actor: Actor, input: { workspaceId: string; userId: string; role: Role }) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const own = await requireRole(tx, actor.userId, input.workspaceId, 'ADMIN', 'manage members');
     const target = await targetMembership(tx, input.workspaceId, input.userId);
     checkOwnerRule(own.role, target.role);
@@ -84,7 +84,7 @@ export async function changeMemberRole(services: Services, actor: Actor, input: 
  * are unassigned from the workspace's cards, with an event for each card.
  */
 export async function removeMember(services: Services, actor: Actor, input: { workspaceId: string; userId: string }) {
-  return commitWithEvents(services, actor.userId, async (tx, append) => {
+  return runMutation(services, actor, async (tx, append) => {
     const leaving = input.userId === actor.userId;
     const own = await requireRole(tx, actor.userId, input.workspaceId, leaving ? 'VIEWER' : 'ADMIN', 'remove members');
     const target = await targetMembership(tx, input.workspaceId, input.userId);

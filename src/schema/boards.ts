@@ -2,6 +2,7 @@ import { readableBoard } from '../domain/access.js';
 import * as boards from '../domain/boards.js';
 import * as columns from '../domain/columns.js';
 import { builder } from './builder.js';
+import { expectedVersionDescription, idempotencyKeyDescription, mutationActor } from './mutation-actor.js';
 import { requireViewer } from './context.js';
 import { reload } from './reload.js';
 import { encodeGlobalID, parseId, parseOptionalId } from './ids.js';
@@ -62,36 +63,58 @@ builder.queryField('board', (t) =>
 );
 
 const CreateBoardInput = builder.inputType('CreateBoardInput', {
-  fields: (t) => ({ workspaceId: t.id(), name: t.string({ description: '1 to 100 characters.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    workspaceId: t.id(),
+    name: t.string({ description: '1 to 100 characters.' }),
+  }),
 });
 const RenameBoardInput = builder.inputType('RenameBoardInput', {
-  fields: (t) => ({ boardId: t.id(), name: t.string({ description: '1 to 100 characters.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    boardId: t.id(),
+    name: t.string({ description: '1 to 100 characters.' }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
+  }),
 });
 const ArchiveBoardInput = builder.inputType('ArchiveBoardInput', {
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
     boardId: t.id(),
     archived: t.boolean({ required: false, defaultValue: true, description: 'false restores an archived board. Default true.' }),
   }),
 });
 const CreateColumnInput = builder.inputType('CreateColumnInput', {
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     boardId: t.id(),
     name: t.string({ description: '1 to 100 characters.' }),
     afterColumnId: t.id({ required: false, description: 'Place the new column right after this one; default: last.' }),
   }),
 });
 const RenameColumnInput = builder.inputType('RenameColumnInput', {
-  fields: (t) => ({ columnId: t.id(), name: t.string({ description: '1 to 100 characters.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    columnId: t.id(),
+    name: t.string({ description: '1 to 100 characters.' }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
+  }),
 });
 const MoveColumnInput = builder.inputType('MoveColumnInput', {
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
     columnId: t.id(),
     afterColumnId: t.id({ required: false, description: 'Place it right after this column.' }),
     beforeColumnId: t.id({ required: false, description: 'Place it right before this column. With neither, it goes last.' }),
   }),
 });
 const DeleteColumnInput = builder.inputType('DeleteColumnInput', {
-  fields: (t) => ({ columnId: t.id({ description: 'The column must hold no cards, archived ones included.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    columnId: t.id({ description: 'The column must hold no cards, archived ones included.' }),
+  }),
 });
 
 const DeletedColumn = builder.objectRef<{ id: string; name: string }>('DeletedColumn').implement({
@@ -107,7 +130,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: CreateBoardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'board', query, await boards.createBoard(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'board', query, await boards.createBoard(ctx.services, mutationActor(ctx, 'createBoard', input), {
         workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
         name: input.name,
       })),
@@ -117,14 +140,14 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: RenameBoardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'board', query, await boards.renameBoard(ctx.services, requireViewer(ctx), { boardId: parseId(String(input.boardId), 'Board', 'input.boardId'), name: input.name })),
+      reload(ctx, 'board', query, await boards.renameBoard(ctx.services, mutationActor(ctx, 'renameBoard', input), { expectedVersion: input.expectedVersion, boardId: parseId(String(input.boardId), 'Board', 'input.boardId'), name: input.name })),
   }),
   archiveBoard: t.prismaField({
     type: 'Board',
     errors: {},
     args: { input: t.arg({ type: ArchiveBoardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'board', query, await boards.archiveBoard(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'board', query, await boards.archiveBoard(ctx.services, mutationActor(ctx, 'archiveBoard', input), { expectedVersion: input.expectedVersion,
         boardId: parseId(String(input.boardId), 'Board', 'input.boardId'),
         archived: input.archived ?? true,
       })),
@@ -134,7 +157,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: CreateColumnInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'column', query, await columns.createColumn(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'column', query, await columns.createColumn(ctx.services, mutationActor(ctx, 'createColumn', input), {
         boardId: parseId(String(input.boardId), 'Board', 'input.boardId'),
         name: input.name,
         afterColumnId: parseOptionalId(input.afterColumnId as string | null | undefined, 'Column', 'input.afterColumnId'),
@@ -145,14 +168,14 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: RenameColumnInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'column', query, await columns.renameColumn(ctx.services, requireViewer(ctx), { columnId: parseId(String(input.columnId), 'Column', 'input.columnId'), name: input.name })),
+      reload(ctx, 'column', query, await columns.renameColumn(ctx.services, mutationActor(ctx, 'renameColumn', input), { expectedVersion: input.expectedVersion, columnId: parseId(String(input.columnId), 'Column', 'input.columnId'), name: input.name })),
   }),
   moveColumn: t.prismaField({
     type: 'Column',
     errors: {},
     args: { input: t.arg({ type: MoveColumnInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'column', query, await columns.moveColumn(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'column', query, await columns.moveColumn(ctx.services, mutationActor(ctx, 'moveColumn', input), { expectedVersion: input.expectedVersion,
         columnId: parseId(String(input.columnId), 'Column', 'input.columnId'),
         afterColumnId: parseOptionalId(input.afterColumnId as string | null | undefined, 'Column', 'input.afterColumnId'),
         beforeColumnId: parseOptionalId(input.beforeColumnId as string | null | undefined, 'Column', 'input.beforeColumnId'),
@@ -163,6 +186,6 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: DeleteColumnInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      columns.deleteColumn(ctx.services, requireViewer(ctx), { columnId: parseId(String(input.columnId), 'Column', 'input.columnId') }),
+      columns.deleteColumn(ctx.services, mutationActor(ctx, 'deleteColumn', input), { columnId: parseId(String(input.columnId), 'Column', 'input.columnId') }),
   }),
 }));

@@ -5,7 +5,7 @@ import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLDateTime } from './scalars.js';
 import type PrismaTypes from '../db/generated/pothos-types.js';
 import { getDatamodel } from '../db/generated/pothos-types.js';
-import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import type { Context } from './context.js';
 
 export const builder = new SchemaBuilder<{
@@ -38,7 +38,7 @@ export const builder = new SchemaBuilder<{
   },
   errors: {
     directResult: true,
-    defaultTypes: [ValidationError, NotFoundError, ForbiddenError, UnauthenticatedError],
+    defaultTypes: [ValidationError, NotFoundError, ForbiddenError, UnauthenticatedError, ConflictError],
   },
 });
 

@@ -1,6 +1,7 @@
 import * as cards from '../domain/cards.js';
 import * as comments from '../domain/comments.js';
 import { builder } from './builder.js';
+import { expectedVersionDescription, idempotencyKeyDescription, mutationActor } from './mutation-actor.js';
 import { requireViewer } from './context.js';
 import { reload } from './reload.js';
 import { encodeGlobalID, parseId, parseOptionalId } from './ids.js';
@@ -48,15 +49,20 @@ export const CommentType = builder.prismaNode('Comment', {
 
 const CreateCardInput = builder.inputType('CreateCardInput', {
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     columnId: t.id(),
     title: t.string({ description: '1 to 200 characters.' }),
     description: t.string({ required: false, description: 'Up to 10,000 characters. Default empty.' }),
     dueAt: t.field({ type: 'DateTime', required: false }),
+    afterCardId: t.id({ required: false, description: 'Place the new card right after this card of the column.' }),
+    beforeCardId: t.id({ required: false, description: 'Place it right before this card. With neither, it goes last.' }),
   }),
 });
 const UpdateCardInput = builder.inputType('UpdateCardInput', {
   description: 'Only the fields given change; at least one is required.',
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
     cardId: t.id(),
     title: t.string({ required: false, description: '1 to 200 characters.' }),
     description: t.string({ required: false, description: 'Up to 10,000 characters; an empty string clears it.' }),
@@ -65,6 +71,8 @@ const UpdateCardInput = builder.inputType('UpdateCardInput', {
 });
 const MoveCardInput = builder.inputType('MoveCardInput', {
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
     cardId: t.id(),
     toColumnId: t.id({ description: 'A column of the same board; may be the current one.' }),
     afterCardId: t.id({ required: false, description: 'Place it right after this card of the target column.' }),
@@ -73,24 +81,46 @@ const MoveCardInput = builder.inputType('MoveCardInput', {
 });
 const ArchiveCardInput = builder.inputType('ArchiveCardInput', {
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
     cardId: t.id(),
     archived: t.boolean({ required: false, defaultValue: true, description: 'false restores an archived card. Default true.' }),
   }),
 });
 const AssignCardInput = builder.inputType('AssignCardInput', {
-  fields: (t) => ({ cardId: t.id(), userId: t.id({ description: 'A member of the workspace.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    cardId: t.id(),
+    userId: t.id({ description: 'A member of the workspace.' }),
+  }),
 });
 const UnassignCardInput = builder.inputType('UnassignCardInput', {
-  fields: (t) => ({ cardId: t.id(), userId: t.id() }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    cardId: t.id(),
+    userId: t.id(),
+  }),
 });
 const AddCommentInput = builder.inputType('AddCommentInput', {
-  fields: (t) => ({ cardId: t.id(), body: t.string({ description: '1 to 10,000 characters.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    cardId: t.id(),
+    body: t.string({ description: '1 to 10,000 characters.' }),
+  }),
 });
 const EditCommentInput = builder.inputType('EditCommentInput', {
-  fields: (t) => ({ commentId: t.id(), body: t.string({ description: '1 to 10,000 characters.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    commentId: t.id(),
+    body: t.string({ description: '1 to 10,000 characters.' }),
+    expectedVersion: t.int({ required: false, description: expectedVersionDescription }),
+  }),
 });
 const DeleteCommentInput = builder.inputType('DeleteCommentInput', {
-  fields: (t) => ({ commentId: t.id() }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    commentId: t.id(),
+  }),
 });
 
 const DeletedComment = builder.objectRef<{ id: string; cardId: string }>('DeletedComment').implement({
@@ -108,11 +138,13 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: CreateCardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'card', query, await cards.createCard(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'card', query, await cards.createCard(ctx.services, mutationActor(ctx, 'createCard', input), {
         columnId: parseId(String(input.columnId), 'Column', 'input.columnId'),
         title: input.title,
         description: input.description,
         dueAt: input.dueAt,
+        afterCardId: parseOptionalId(input.afterCardId as string | null | undefined, 'Card', 'input.afterCardId'),
+        beforeCardId: parseOptionalId(input.beforeCardId as string | null | undefined, 'Card', 'input.beforeCardId'),
       })),
   }),
   updateCard: t.prismaField({
@@ -120,7 +152,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: UpdateCardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'card', query, await cards.updateCard(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'card', query, await cards.updateCard(ctx.services, mutationActor(ctx, 'updateCard', input), { expectedVersion: input.expectedVersion,
         cardId: cardId(input.cardId),
         title: input.title,
         description: input.description,
@@ -133,7 +165,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: MoveCardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'card', query, await cards.moveCard(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'card', query, await cards.moveCard(ctx.services, mutationActor(ctx, 'moveCard', input), { expectedVersion: input.expectedVersion,
         cardId: cardId(input.cardId),
         toColumnId: parseId(String(input.toColumnId), 'Column', 'input.toColumnId'),
         afterCardId: parseOptionalId(input.afterCardId as string | null | undefined, 'Card', 'input.afterCardId'),
@@ -145,7 +177,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: ArchiveCardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'card', query, await cards.archiveCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), archived: input.archived ?? true })),
+      reload(ctx, 'card', query, await cards.archiveCard(ctx.services, mutationActor(ctx, 'archiveCard', input), { expectedVersion: input.expectedVersion, cardId: cardId(input.cardId), archived: input.archived ?? true })),
   }),
   assignCard: t.prismaField({
     type: 'Card',
@@ -153,7 +185,7 @@ builder.mutationFields((t) => ({
     description: 'Assigning someone already assigned changes nothing and logs no event.',
     args: { input: t.arg({ type: AssignCardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'card', query, await cards.assignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') })),
+      reload(ctx, 'card', query, await cards.assignCard(ctx.services, mutationActor(ctx, 'assignCard', input), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') })),
   }),
   unassignCard: t.prismaField({
     type: 'Card',
@@ -161,27 +193,27 @@ builder.mutationFields((t) => ({
     description: 'Unassigning someone not assigned changes nothing and logs no event.',
     args: { input: t.arg({ type: UnassignCardInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'card', query, await cards.unassignCard(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') })),
+      reload(ctx, 'card', query, await cards.unassignCard(ctx.services, mutationActor(ctx, 'unassignCard', input), { cardId: cardId(input.cardId), userId: parseId(String(input.userId), 'User', 'input.userId') })),
   }),
   addComment: t.prismaField({
     type: 'Comment',
     errors: {},
     args: { input: t.arg({ type: AddCommentInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'comment', query, await comments.addComment(ctx.services, requireViewer(ctx), { cardId: cardId(input.cardId), body: input.body })),
+      reload(ctx, 'comment', query, await comments.addComment(ctx.services, mutationActor(ctx, 'addComment', input), { cardId: cardId(input.cardId), body: input.body })),
   }),
   editComment: t.prismaField({
     type: 'Comment',
     errors: {},
     args: { input: t.arg({ type: EditCommentInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'comment', query, await comments.editComment(ctx.services, requireViewer(ctx), { commentId: parseId(String(input.commentId), 'Comment', 'input.commentId'), body: input.body })),
+      reload(ctx, 'comment', query, await comments.editComment(ctx.services, mutationActor(ctx, 'editComment', input), { expectedVersion: input.expectedVersion, commentId: parseId(String(input.commentId), 'Comment', 'input.commentId'), body: input.body })),
   }),
   deleteComment: t.field({
     type: DeletedComment,
     errors: {},
     args: { input: t.arg({ type: DeleteCommentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      comments.deleteComment(ctx.services, requireViewer(ctx), { commentId: parseId(String(input.commentId), 'Comment', 'input.commentId') }),
+      comments.deleteComment(ctx.services, mutationActor(ctx, 'deleteComment', input), { commentId: parseId(String(input.commentId), 'Comment', 'input.commentId') }),
   }),
 }));

@@ -1,4 +1,6 @@
-import { DomainError, ErrorCode, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
+import { ConflictError, DomainError, ErrorCode, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, type VersionedType } from '../domain/errors.js';
+import { BoardType, ColumnType } from './boards.js';
+import { CardType, CommentType } from './cards.js';
 import { builder } from './builder.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -8,6 +10,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
     NOT_FOUND: { value: ErrorCode.NOT_FOUND, description: 'The object does not exist or was deleted.' },
     FORBIDDEN: { value: ErrorCode.FORBIDDEN, description: 'The viewer is not a member, or their role does not allow this.' },
     UNAUTHENTICATED: { value: ErrorCode.UNAUTHENTICATED, description: 'No valid access token: sign in, or refresh an expired token, then retry.' },
+    CONFLICT: { value: ErrorCode.CONFLICT, description: 'The object changed since expectedVersion; nothing was changed. `current` holds its state: merge, then retry.' },
     CURSOR_EXPIRED: { value: ErrorCode.CURSOR_EXPIRED, description: 'The cursor is older than the kept event log. Refetch, then subscribe without `after`.' },
     SLOW_CONSUMER: { value: ErrorCode.SLOW_CONSUMER, description: 'The subscriber fell too far behind and was ended. Resubscribe with `after` set to the last cursor received.' },
     INTERNAL_SERVER_ERROR: { value: ErrorCode.INTERNAL_SERVER_ERROR, description: 'An unexpected failure inside the server; it is logged there. Retrying may succeed.' },
@@ -31,5 +34,29 @@ builder.objectType(ValidationError, {
 });
 
 builder.objectType(NotFoundError, { name: 'NotFoundError', interfaces: [ErrorInterface] });
+
+/** The GraphQL type of a conflict's current object, attached where the union can read it. */
+const conflictTypename = Symbol('conflictTypename');
+
+const ConflictSubject = builder.unionType('ConflictSubject', {
+  description: 'The object a ConflictError is about, as it is now.',
+  types: [BoardType, ColumnType, CardType, CommentType],
+  resolveType: (value) => (value as unknown as { [conflictTypename]: VersionedType })[conflictTypename],
+});
+
+builder.objectType(ConflictError, {
+  name: 'ConflictError',
+  interfaces: [ErrorInterface],
+  description: 'The object changed since expectedVersion, so nothing was changed.',
+  fields: (t) => ({
+    expectedVersion: t.exposeInt('expectedVersion', { description: 'The version the client sent.' }),
+    currentVersion: t.int({ resolve: (error) => error.current.version }),
+    current: t.field({
+      type: ConflictSubject,
+      description: 'The object as it is now: merge the change into it and retry with its version.',
+      resolve: (error) => Object.assign(Object.create(null), error.current, { [conflictTypename]: error.typename }),
+    }),
+  }),
+});
 builder.objectType(ForbiddenError, { name: 'ForbiddenError', interfaces: [ErrorInterface] });
 builder.objectType(UnauthenticatedError, { name: 'UnauthenticatedError', interfaces: [ErrorInterface] });

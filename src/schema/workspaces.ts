@@ -3,6 +3,7 @@ import { requireRole } from '../domain/access.js';
 import { NotFoundError } from '../domain/errors.js';
 import * as workspaces from '../domain/workspaces.js';
 import { builder } from './builder.js';
+import { idempotencyKeyDescription, mutationActor } from './mutation-actor.js';
 import { requireViewer } from './context.js';
 import { reload } from './reload.js';
 import { encodeGlobalID, parseId } from './ids.js';
@@ -82,20 +83,33 @@ builder.queryFields((t) => ({
 }));
 
 const CreateWorkspaceInput = builder.inputType('CreateWorkspaceInput', {
-  fields: (t) => ({ name: t.string({ description: '1 to 100 characters.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    name: t.string({ description: '1 to 100 characters.' }),
+  }),
 });
 const AddMemberInput = builder.inputType('AddMemberInput', {
   fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     workspaceId: t.id(),
     email: t.string({ description: 'Email of an existing account.' }),
     role: t.field({ type: RoleEnum }),
   }),
 });
 const ChangeMemberRoleInput = builder.inputType('ChangeMemberRoleInput', {
-  fields: (t) => ({ workspaceId: t.id(), userId: t.id(), role: t.field({ type: RoleEnum }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    workspaceId: t.id(),
+    userId: t.id(),
+    role: t.field({ type: RoleEnum }),
+  }),
 });
 const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
-  fields: (t) => ({ workspaceId: t.id(), userId: t.id({ description: 'Your own id to leave the workspace.' }) }),
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
+    workspaceId: t.id(),
+    userId: t.id({ description: 'Your own id to leave the workspace.' }),
+  }),
 });
 
 /** The membership as it was; the row itself is gone, so this is not a node. */
@@ -113,14 +127,14 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'workspace', query, await workspaces.createWorkspace(ctx.services, requireViewer(ctx), input)),
+      reload(ctx, 'workspace', query, await workspaces.createWorkspace(ctx.services, mutationActor(ctx, 'createWorkspace', input), input)),
   }),
   addMember: t.prismaField({
     type: 'Membership',
     errors: {},
     args: { input: t.arg({ type: AddMemberInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'membership', query, await workspaces.addMember(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'membership', query, await workspaces.addMember(ctx.services, mutationActor(ctx, 'addMember', input), {
         workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
         email: input.email,
         role: input.role,
@@ -131,7 +145,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: ChangeMemberRoleInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(ctx, 'membership', query, await workspaces.changeMemberRole(ctx.services, requireViewer(ctx), {
+      reload(ctx, 'membership', query, await workspaces.changeMemberRole(ctx.services, mutationActor(ctx, 'changeMemberRole', input), {
         workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
         userId: parseId(String(input.userId), 'User', 'input.userId'),
         role: input.role,
@@ -142,7 +156,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      workspaces.removeMember(ctx.services, requireViewer(ctx), {
+      workspaces.removeMember(ctx.services, mutationActor(ctx, 'removeMember', input), {
         workspaceId: parseId(String(input.workspaceId), 'Workspace', 'input.workspaceId'),
         userId: parseId(String(input.userId), 'User', 'input.userId'),
       }),
