@@ -23,6 +23,7 @@ import { addMember, createWorkspace } from '../src/domain/workspaces.js';
 import { createLogger } from '../src/observability/logger.js';
 import { StreamRegistry } from '../src/realtime/board-stream.js';
 import { createMemoryBus } from '../src/realtime/bus.js';
+import { PresenceRegistry } from '../src/realtime/presence.js';
 
 const password = 'tandem-demo-password';
 const people = [
@@ -43,6 +44,7 @@ async function main() {
     tokens: new AccessTokens(resolveTokenSecret(settings, path.dirname(file), logger), settings.accessTokenTtlSeconds),
     refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
     streams: new StreamRegistry(),
+    presence: new PresenceRegistry(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
   };
 

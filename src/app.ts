@@ -15,6 +15,7 @@ import type { Services } from './domain/services.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
+import { PresenceRegistry } from './realtime/presence.js';
 import { pruneEventLog, schedulePruning } from './realtime/retention.js';
 import { createLoaders, forkContext, type Context } from './schema/context.js';
 import { schema } from './schema/index.js';
@@ -126,6 +127,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     tokens: new AccessTokens(tokenSecret, settings.accessTokenTtlSeconds),
     refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
     streams: new StreamRegistry(),
+    presence: new PresenceRegistry(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
   };
 
@@ -209,6 +211,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
     },
     sockets,
+    settings.keepAliveSeconds * 1000,
   );
 
   const retention = { maxAgeSeconds: settings.eventRetentionSeconds, maxEventsPerBoard: settings.eventRetentionCount };

@@ -29,6 +29,12 @@ export interface Settings {
    * it, the subscription ends with SLOW_CONSUMER. Default 1,000.
    */
   subscriptionQueueLimit: number;
+  /**
+   * Interval of WebSocket keepalive pings, in seconds. A client that misses a
+   * pong is disconnected at the next ping, so a vanished client leaves
+   * presence within twice this. Default 12.
+   */
+  keepAliveSeconds: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -67,6 +73,7 @@ const environment = z.object({
   EVENT_RETENTION_SECONDS: integer(60, 315_360_000).default(604_800),
   EVENT_RETENTION_COUNT: integer(100, 100_000_000).default(10_000),
   SUBSCRIPTION_QUEUE_LIMIT: integer(10, 1_000_000).default(1_000),
+  WS_KEEPALIVE_SECONDS: integer(1, 3_600).default(12),
 });
 
 /**
@@ -103,5 +110,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     eventRetentionSeconds: values.EVENT_RETENTION_SECONDS,
     eventRetentionCount: values.EVENT_RETENTION_COUNT,
     subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,
+    keepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
   };
 }

@@ -19,9 +19,9 @@ describe('schema.graphql', () => {
       [
         'addComment', 'addMember', 'archiveBoard', 'archiveCard', 'assignCard', 'changeMemberRole', 'createBoard', 'createCard',
         'createColumn', 'createWorkspace', 'deleteColumn', 'deleteComment', 'editComment', 'moveCard', 'moveColumn',
-        'refreshSession', 'removeMember', 'renameBoard', 'renameColumn', 'signIn', 'signOut', 'signUp', 'unassignCard', 'updateCard',
+        'refreshSession', 'removeMember', 'renameBoard', 'renameColumn', 'setFocus', 'signIn', 'signOut', 'signUp', 'unassignCard', 'updateCard',
       ].sort(),
     );
-    expect(fields('Subscription')).toEqual(['boardEvents']);
+    expect(fields('Subscription')).toEqual(['boardEvents', 'presence']);
   });
 });

@@ -3,6 +3,7 @@ import type { Database } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { StreamRegistry } from '../realtime/board-stream.js';
 import type { EventBus } from '../realtime/bus.js';
+import type { PresenceRegistry } from '../realtime/presence.js';
 
 /** Process-wide dependencies of domain operations, built once by createApp. */
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   refreshTokenTtlSeconds: number;
   /** Open board streams of this process. */
   streams: StreamRegistry;
+  /** Who is viewing which board on this instance. */
+  presence: PresenceRegistry;
   /** Events a subscription may hold before it ends with SLOW_CONSUMER. */
   subscriptionQueueLimit: number;
 }

@@ -6,6 +6,7 @@ import './workspaces.js';
 import './boards.js';
 import './cards.js';
 import './events.js';
+import './presence.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

@@ -50,6 +50,7 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     eventRetentionSeconds: 604_800,
     eventRetentionCount: 10_000,
     subscriptionQueueLimit: 1_000,
+    keepAliveSeconds: 12,
     ...overrides,
   };
   const queries: string[] = [];
