@@ -17,6 +17,7 @@ import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
 import { PresenceRegistry } from './realtime/presence.js';
 import { pruneEventLog, schedulePruning } from './realtime/retention.js';
+import { pruneIdempotencyRecords } from './domain/mutation.js';
 import { createLoaders, forkContext, type Context } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createErrorMasker } from './schema/mask-errors.js';
@@ -230,8 +231,13 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           const { port } = server.address() as AddressInfo;
           const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
           const url = `http://${host}:${port}${graphqlPath}`;
-          // Pruning runs at start, then every 10 minutes: cheap when nothing is due.
-          stopPruning = schedulePruning(db, retention, logger, 10 * 60_000);
+          // Event logs and expired idempotency keys are pruned at start, then
+          // every 10 minutes: cheap when nothing is due.
+          const prune = async () => {
+            await pruneEventLog(db, retention, logger);
+            await pruneIdempotencyRecords(services);
+          };
+          stopPruning = schedulePruning(prune, logger, 10 * 60_000);
           logger.info({ url, database: databaseFile, bus: 'memory' }, 'Tandem started');
           resolve({ url, port });
         });

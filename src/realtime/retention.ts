@@ -39,14 +39,14 @@ export async function pruneEventLog(db: Database, policy: RetentionPolicy, logge
 }
 
 /**
- * Prunes now and then every `intervalMs`. Errors are logged, never thrown:
- * a failed pass leaves more events than needed, which is harmless. Returns a
- * function that stops the schedule and waits for a pass in progress.
+ * Runs `prune` now and then every `intervalMs`. Errors are logged, never
+ * thrown: a failed pass leaves more rows than needed, which is harmless.
+ * Returns a function that stops the schedule and waits for a pass in progress.
  */
-export function schedulePruning(db: Database, policy: RetentionPolicy, logger: Logger, intervalMs: number): () => Promise<void> {
+export function schedulePruning(prune: () => Promise<unknown>, logger: Logger, intervalMs: number): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const pass = () => {
-    running = pruneEventLog(db, policy, logger).catch((error: unknown) => logger.error({ err: error }, 'pruning the event log failed'));
+    running = prune().catch((error: unknown) => logger.error({ err: error }, 'pruning failed'));
   };
   pass();
   const timer = setInterval(pass, intervalMs);
