@@ -4,7 +4,7 @@ import { EventType, type AppendEvent } from '../realtime/events.js';
 import { writableBoard } from './access.js';
 import { writableColumn } from './columns.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import { evenPositions, maxPositionLength, positionBetween } from './positions.js';
+import { maxPositionLength, positionBetween, rebalance } from './positions.js';
 import type { Actor, Services } from './services.js';
 import { Limits, optionalText, requiredText } from './validate.js';
 
@@ -37,14 +37,12 @@ async function cardPosition(tx: Transaction, append: AppendEvent, boardId: strin
   const siblings = await tx.card.findMany({
     where: { columnId, id: { not: movingId ?? '' } },
     orderBy: [{ position: 'asc' }, { id: 'asc' }],
-    select: { id: true },
+    select: { id: true, position: true },
   });
-  const positions = evenPositions(siblings.length);
-  for (const [index, sibling] of siblings.entries()) {
-    const position = positions[index]!;
-    await tx.card.update({ where: { id: sibling.id }, data: { position, version: { increment: 1 } } });
-    await append(boardId, EventType.CARD_MOVED, { cardId: sibling.id, fromColumnId: columnId, toColumnId: columnId, position });
-  }
+  await rebalance(siblings, async (id, position) => {
+    await tx.card.update({ where: { id }, data: { position, version: { increment: 1 } } });
+    await append(boardId, EventType.CARD_MOVED, { cardId: id, fromColumnId: columnId, toColumnId: columnId, position });
+  });
   return keyForCard(tx, columnId, movingId, place);
 }
 

@@ -3,7 +3,7 @@ import type { Transaction } from '../db/client.js';
 import { EventType, type AppendEvent } from '../realtime/events.js';
 import { writableBoard } from './access.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import { evenPositions, maxPositionLength, positionBetween } from './positions.js';
+import { maxPositionLength, positionBetween, rebalance } from './positions.js';
 import type { Actor, Services } from './services.js';
 import { Limits, requiredText } from './validate.js';
 
@@ -32,14 +32,12 @@ async function columnPosition(tx: Transaction, append: AppendEvent, boardId: str
   const siblings = await tx.column.findMany({
     where: { boardId, id: { not: movingId ?? '' } },
     orderBy: [{ position: 'asc' }, { id: 'asc' }],
-    select: { id: true },
+    select: { id: true, position: true },
   });
-  const positions = evenPositions(siblings.length);
-  for (const [index, sibling] of siblings.entries()) {
-    const position = positions[index]!;
-    await tx.column.update({ where: { id: sibling.id }, data: { position, version: { increment: 1 } } });
-    await append(boardId, EventType.COLUMN_MOVED, { columnId: sibling.id, position });
-  }
+  await rebalance(siblings, async (id, position) => {
+    await tx.column.update({ where: { id }, data: { position, version: { increment: 1 } } });
+    await append(boardId, EventType.COLUMN_MOVED, { columnId: id, position });
+  });
   return keyForColumn(tx, boardId, movingId, place);
 }
 

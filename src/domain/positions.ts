@@ -16,3 +16,14 @@ export function positionBetween(before: string | null | undefined, after: string
 export function evenPositions(count: number): string[] {
   return generateNKeysBetween(null, null, count);
 }
+
+/**
+ * Gives `siblings` (in their current order) short, evenly spread keys,
+ * calling `apply` for each one whose key changes.
+ */
+export async function rebalance(siblings: { id: string; position: string }[], apply: (id: string, position: string) => Promise<void>): Promise<void> {
+  const positions = evenPositions(siblings.length);
+  for (const [index, sibling] of siblings.entries()) {
+    if (sibling.position !== positions[index]) await apply(sibling.id, positions[index]!);
+  }
+}

@@ -1,4 +1,4 @@
-import { checkVersion, runMutation } from './mutation.js';
+import { runMutation } from './mutation.js';
 import type { Role, Transaction } from '../db/client.js';
 import { EventType, type AppendEvent, type EventPayloads } from '../realtime/events.js';
 import { requireRole } from './access.js';

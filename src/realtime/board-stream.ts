@@ -3,6 +3,7 @@ import { CursorExpiredError, ForbiddenError, NotFoundError, SlowConsumerError, V
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from './bus.js';
 import { boardTopic, eventFromRow, EventType, type BoardEventRecord } from './events.js';
+import { streamIterator } from './iterator.js';
 
 export interface BoardStreamOptions {
   db: Database;
@@ -215,26 +216,13 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
     return { value: undefined, done: true };
   }
 
-  const iterator: AsyncIterableIterator<StreamItem> = {
-    next: async () => {
-      try {
-        return await next();
-      } catch (error) {
-        fail(error as Error);
-        throw error;
-      }
-    },
-    return: async () => {
-      finish();
-      return { value: undefined, done: true };
-    },
-    throw: async (error) => {
-      finish();
+  const guardedNext = async () => {
+    try {
+      return await next();
+    } catch (error) {
+      fail(error as Error);
       throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
+    }
   };
-  return iterator;
+  return streamIterator(guardedNext, finish);
 }

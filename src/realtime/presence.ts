@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { NotFoundError, SlowConsumerError } from '../domain/errors.js';
+import { streamIterator } from './iterator.js';
 
 /** One open presence subscription: a user viewing a board in one tab or client. */
 export interface PresenceSession {
@@ -106,39 +107,26 @@ export class PresenceRegistry {
       wake?.();
     };
 
-    const iterator: PresenceStream = {
-      end: (error) => {
-        failure ??= error;
-        finish();
-      },
-      next: async () => {
-        while (!finished && queue.length === 0) {
-          await new Promise<void>((resolve) => {
-            wake = () => {
-              wake = undefined;
-              resolve();
-            };
-          });
-        }
-        if (finished) {
-          if (failure) throw failure;
-          return { value: undefined, done: true };
-        }
-        return { value: queue.shift()!, done: false };
-      },
-      return: async () => {
-        finish();
+    const next = async (): Promise<IteratorResult<PresenceChange>> => {
+      while (!finished && queue.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = () => {
+            wake = undefined;
+            resolve();
+          };
+        });
+      }
+      if (finished) {
+        if (failure) throw failure;
         return { value: undefined, done: true };
-      },
-      throw: async (error) => {
-        finish();
-        throw error;
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
+      }
+      return { value: queue.shift()!, done: false };
     };
-    return iterator;
+    const end = (error?: Error) => {
+      failure ??= error;
+      finish();
+    };
+    return Object.assign(streamIterator(next, finish), { end });
   }
 
   private emit(change: PresenceChange & { session: PresenceSession }): void {
