@@ -48,7 +48,8 @@ export class PresenceRegistry {
 
   /**
    * Sets the focus of the user's sessions on the board: the one named by
-   * `sessionId`, or all of them when it is omitted. Returns the sessions changed.
+   * `sessionId`, or all of them when it is omitted. Returns those sessions
+   * as they are now; only the ones whose focus changed emit FOCUS_CHANGED.
    *
    * @throws NotFoundError when the user has no such session on the board.
    */

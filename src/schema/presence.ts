@@ -98,7 +98,7 @@ builder.mutationField('setFocus', (t) =>
   t.field({
     type: [PresenceSessionType],
     errors: {},
-    description: 'Shows which card you are editing to everyone subscribed to presence on the board. Returns the sessions changed.',
+    description: 'Shows which card you are editing to everyone subscribed to presence on the board. Returns the sessions it applies to, as they are now; only those whose focus changed are announced.',
     args: { input: t.arg({ type: SetFocusInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireViewer(ctx);
