@@ -2,14 +2,28 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { inject } from 'vitest';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 
 const tsx = path.resolve('node_modules/.bin/tsx');
 
+/** Process groups of the servers started by the current test; killed after it, whatever happened. */
+const groups: number[] = [];
+
+afterEach(() => {
+  // tsx runs the server in a child process of its own, so the whole group goes.
+  for (const group of groups.splice(0)) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /** Runs src/main.ts as `npm start` does, with `env` added, and collects its output. */
 function startProcess(env: Record<string, string>) {
-  const child = spawn(tsx, ['src/main.ts'], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(tsx, ['src/main.ts'], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  groups.push(child.pid!);
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
