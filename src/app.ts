@@ -191,7 +191,14 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
         });
-        const document = enveloped.parse(payload.query);
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          // A syntax error answers this operation; thrown, it would close the socket with 4500.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         const args: ExecutionArgs = {
