@@ -21,6 +21,7 @@ import { createColumn } from '../src/domain/columns.js';
 import type { Services } from '../src/domain/services.js';
 import { addMember, createWorkspace } from '../src/domain/workspaces.js';
 import { createLogger } from '../src/observability/logger.js';
+import { encodeGlobalID } from '../src/schema/ids.js';
 import { StreamRegistry } from '../src/realtime/board-stream.js';
 import { createMemoryBus } from '../src/realtime/bus.js';
 import { PresenceRegistry } from '../src/realtime/presence.js';
@@ -82,8 +83,10 @@ async function main() {
 
   // Sign in once to prove the details work, and print a token for GraphiQL.
   const session = await signIn(services, { email: people[0]!.email, password });
+  const board = await db.board.findFirstOrThrow({ where: { name: 'Launch plan', workspace: { name: 'Demo workspace' } } });
   process.stdout.write(`\nSign in as either user with the password "${password}":\n`);
   for (const person of people) process.stdout.write(`  ${person.displayName.padEnd(14)} ${person.email}\n`);
+  process.stdout.write(`\nThe board "Launch plan" has the id ${encodeGlobalID('Board', board.id)}.\n`);
   process.stdout.write(`\nAn access token for ${people[0]!.email}, valid for ${settings.accessTokenTtlSeconds} seconds:\n${session.accessToken}\n`);
   await db.$disconnect();
 }

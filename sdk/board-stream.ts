@@ -28,7 +28,11 @@ export interface BoardSubscriptionOptions {
    * The subscription has ended.
    */
   onCursorExpired?(error: ReceivedError): void;
-  /** Called with an error that retrying cannot fix (FORBIDDEN, NOT_FOUND, VALIDATION_FAILED ...). The subscription has ended. */
+  /**
+   * Called with an error that retrying cannot fix (FORBIDDEN, NOT_FOUND,
+   * VALIDATION_FAILED, UNAUTHENTICATED when the socket was closed with 4403).
+   * The subscription has ended.
+   */
   onError?(error: ReceivedError): void;
   /** Called before each resubscription, with the reason and the cursor it resumes from. */
   onResume?(reason: string, after: string | undefined): void;
@@ -47,7 +51,11 @@ const resumableCodes = new Set(['SLOW_CONSUMER', 'INTERNAL_SERVER_ERROR']);
 export interface TandemClientOptions {
   /** WebSocket URL, such as ws://localhost:4000/graphql. */
   url: string;
-  /** Returns the current access token; called for every (re)connection. */
+  /**
+   * Returns the current access token, or a promise of it; called for every
+   * (re)connection. Refresh an expiring token here (refreshSession), since a
+   * rejected token ends the subscriptions with onError (UNAUTHENTICATED).
+   */
   getAccessToken?: () => string | undefined | Promise<string | undefined>;
   /** WebSocket implementation outside browsers, such as the `ws` package. */
   webSocketImpl?: unknown;
@@ -144,10 +152,21 @@ export class TandemClient {
             cursor = event.cursor;
             options.onEvent(event);
           },
-          error: () => {
-            // A closed or failed socket: resubscribe from the cursor.
-            if (!ended) resume('disconnected', false);
+          error: (failure: unknown) => {
+            if (ended) return;
             ended = true;
+            const close = failure as { code?: number; reason?: string };
+            if (close.code === 4403) {
+              // The server rejected the access token; retrying with it cannot help.
+              stopped = true;
+              options.onError?.({
+                message: close.reason || 'The server rejected the access token; sign in or refresh it, then subscribe again.',
+                extensions: { code: 'UNAUTHENTICATED', closeCode: 4403 },
+              });
+              return;
+            }
+            // A closed or failed socket: resubscribe from the cursor.
+            resume('disconnected', false);
           },
           complete: () => {
             // The server ended the stream without an error (it is stopping).

@@ -180,9 +180,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         const credential = credentialFromSocket(ctx.connectionParams);
         if (credential === undefined) return true;
         const auth = await authenticate(services, credential);
-        if (auth.problem) logger.info({ problem: auth.problem }, 'WebSocket connection refused');
-        // false closes the socket with 4403 Forbidden.
-        return auth.problem === null;
+        if (auth.problem === null) return true;
+        logger.info({ problem: auth.problem }, 'WebSocket connection refused');
+        // Closing here gives the client the reason; a close frame's reason is limited to 123 bytes.
+        ctx.extra.socket.close(4403, auth.problem.slice(0, 120));
+        return false;
       },
       onSubscribe: async (ctx, _id, payload) => {
         const enveloped = yoga.getEnveloped({

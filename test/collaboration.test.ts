@@ -331,8 +331,18 @@ describe('version conflicts', () => {
     expect(before.version).toBe(2);
     const logBefore = readEventLog(boardId);
 
-    // One version behind, as after a missed change, and one ahead, as from a confused client.
-    for (const expectedVersion of [1, 3]) {
+    // A version ahead of the object, or below 1, was never issued: a validation error.
+    for (const expectedVersion of [3, 0]) {
+      const result = await mutate(server, conflictCase.user().token, conflictCase.mutation, { ...input, expectedVersion }, conflictFields);
+      expectResult(result, 'ValidationError');
+      expect(result.field).toBe('input.expectedVersion');
+      expect(result.message).toMatch(/only reached version 2/);
+      expect(await readObject(objectId), `${conflictCase.typename} after the invalid version`).toEqual(before);
+      expect(readEventLog(boardId), 'event log after the invalid version').toEqual(logBefore);
+    }
+
+    // One version behind, as after a missed change.
+    for (const expectedVersion of [1]) {
       const result = await mutate(server, conflictCase.user().token, conflictCase.mutation, { ...input, expectedVersion }, conflictFields);
       expectResult(result, 'ConflictError');
       expect(result.code).toBe('CONFLICT');

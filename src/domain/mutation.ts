@@ -27,7 +27,9 @@ export async function runMutation<T>(services: Services, actor: Actor, work: (tx
         if (existing.operation !== idempotency.operation || existing.requestHash !== idempotency.requestHash) {
           throw new ValidationError(
             'input.idempotencyKey',
-            `This idempotency key was already used for another request (${existing.operation} with other input); use a new key for a new request.`,
+            existing.operation === idempotency.operation
+              ? `This idempotency key was already used for ${existing.operation} with other input; use a new key for a new request.`
+              : `This idempotency key was already used for ${existing.operation}; use a new key for a new request.`,
           );
         }
         services.logger.debug({ userId: actor.userId, key: idempotency.key, operation: idempotency.operation }, 'idempotent retry answered from the stored result');
@@ -62,9 +64,14 @@ export async function runMutation<T>(services: Services, actor: Actor, work: (tx
 // transaction at a time. On a database with concurrent writers it also needs
 // the row locked (SELECT ... FOR UPDATE) or a conditional update.
 export function checkVersion(typename: VersionedType, current: { id: string; version: number }, expectedVersion: number | null | undefined): void {
-  if (expectedVersion != null && current.version !== expectedVersion) {
-    throw new ConflictError(typename, current, expectedVersion);
+  if (expectedVersion == null || current.version === expectedVersion) return;
+  if (expectedVersion < 1 || expectedVersion > current.version) {
+    throw new ValidationError(
+      'input.expectedVersion',
+      `input.expectedVersion is ${expectedVersion}, but the ${typename.toLowerCase()} has only reached version ${current.version}; pass a version you read from the server.`,
+    );
   }
+  throw new ConflictError(typename, current, expectedVersion);
 }
 
 /** Deletes idempotency records older than the window; returns how many. */

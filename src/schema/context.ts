@@ -47,7 +47,10 @@ export interface Context {
 /** Returns the signed-in user. @throws UnauthenticatedError saying how to sign in or why the token failed. */
 export function requireViewer(ctx: Context): Actor {
   if (ctx.viewer) return ctx.viewer;
-  throw new UnauthenticatedError(ctx.authProblem ?? 'Sign in first: send an access token as `Authorization: Bearer <token>`.');
+  throw new UnauthenticatedError(
+    ctx.authProblem ??
+      'Sign in first: send an access token as the header `Authorization: Bearer <token>`, or over WebSocket as {"authorization": "Bearer <token>"} in the connection_init payload.',
+  );
 }
 
 /** Copies `ctx` with new loaders, for resolving one subscription event. */

@@ -1,5 +1,5 @@
 import { readableBoard } from '../domain/access.js';
-import { ForbiddenError, ValidationError } from '../domain/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { boardTopic, EventType } from '../realtime/events.js';
 import type { PresenceChange, PresenceSession } from '../realtime/presence.js';
 import { CardType } from './cards.js';
@@ -107,7 +107,8 @@ builder.mutationField('setFocus', (t) =>
       const cardId = parseOptionalId(input.cardId as string | null | undefined, 'Card', 'input.cardId') ?? null;
       if (cardId) {
         const card = await ctx.db.card.findUnique({ where: { id: cardId }, select: { boardId: true } });
-        if (!card || card.boardId !== boardId) throw new ValidationError('input.cardId', 'input.cardId is not a card of this board.');
+        if (!card) throw new NotFoundError(`Card ${cardId} does not exist.`);
+        if (card.boardId !== boardId) throw new ValidationError('input.cardId', 'input.cardId is a card of another board.');
       }
       return ctx.services.presence.setFocus(viewer.userId, boardId, cardId, (input.presenceId as string | null | undefined) ?? undefined);
     },
