@@ -15,6 +15,7 @@ import type { Services } from './domain/services.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
+import { createRedisBus } from './realtime/redis-bus.js';
 import { PresenceRegistry } from './realtime/presence.js';
 import { pruneEventLog, schedulePruning } from './realtime/retention.js';
 import { pruneIdempotencyRecords } from './domain/mutation.js';
@@ -120,7 +121,9 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const tokenSecret = resolveTokenSecret(settings, path.dirname(databaseFile), logger);
   if (options.migrate !== false) await migrateDatabase(`file:${databaseFile}`);
   const db = await openDatabase(settings.databaseUrl, options.onQuery);
-  const bus = createMemoryBus((error, topic) => logger.error({ err: error, topic }, 'event bus listener failed'));
+  const bus = settings.redisUrl
+    ? await createRedisBus({ url: settings.redisUrl, prefix: settings.redisPrefix, logger })
+    : createMemoryBus((error, topic) => logger.error({ err: error, topic }, 'event bus listener failed'));
   const services: Services = {
     db,
     bus,
@@ -247,7 +250,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
             await pruneIdempotencyRecords(services);
           };
           stopPruning = schedulePruning(prune, logger, 10 * 60_000);
-          logger.info({ url, database: databaseFile, bus: 'memory' }, 'Tandem started');
+          logger.info({ url, database: databaseFile, bus: settings.redisUrl ? 'redis' : 'memory' }, 'Tandem started');
           resolve({ url, port });
         });
       }),

@@ -35,6 +35,10 @@ export interface Settings {
    * presence within twice this. Default 12.
    */
   keepAliveSeconds: number;
+  /** `redis://` or `rediss://` URL of Redis; set, it carries events between instances. Default unset: the in-process bus. */
+  redisUrl: string | undefined;
+  /** Prefix of the Redis channel names. Default `tandem:`. */
+  redisPrefix: string;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -74,6 +78,8 @@ const environment = z.object({
   EVENT_RETENTION_COUNT: integer(100, 100_000_000).default(10_000),
   SUBSCRIPTION_QUEUE_LIMIT: integer(10, 1_000_000).default(1_000),
   WS_KEEPALIVE_SECONDS: integer(1, 3_600).default(12),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected redis://HOST:PORT or rediss://HOST:PORT' }).optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('tandem:'),
 });
 
 /**
@@ -111,5 +117,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     eventRetentionCount: values.EVENT_RETENTION_COUNT,
     subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,
     keepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
+    redisUrl: values.REDIS_URL,
+    redisPrefix: values.REDIS_KEY_PREFIX,
   };
 }

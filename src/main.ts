@@ -2,6 +2,7 @@ import { createApp, ListenError } from './app.js';
 import { ConfigError, loadSettings } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { MigrationError } from './db/migrate.js';
+import { BusConnectionError } from './realtime/redis-bus.js';
 
 async function main(): Promise<void> {
   let settings;
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof MigrationError || error instanceof ListenError) {
+    if (error instanceof ConfigError || error instanceof MigrationError || error instanceof ListenError || error instanceof BusConnectionError) {
       logger.fatal(error.message);
     } else {
       logger.fatal({ err: error }, 'failed to start');

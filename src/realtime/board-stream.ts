@@ -102,11 +102,24 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
     wake?.();
   });
   const unregister = options.registry?.add({ queued: () => pending.size }) ?? (() => {});
+  // After a bus outage, events may have been lost on the way: learn the
+  // newest committed sequence, so next() reads the rest from the log.
+  const stopResync = bus.onReconnect(() => {
+    db.board
+      .findUnique({ where: { id: boardId }, select: { eventSequence: true } })
+      .then((board) => {
+        if (!board || finished) return;
+        committed = Math.max(committed, board.eventSequence);
+        wake?.();
+      })
+      .catch((error: unknown) => logger.warn({ err: error, boardId }, 'reading the board after a bus reconnect failed'));
+  });
 
   function finish(): void {
     if (finished) return;
     finished = true;
     unsubscribe();
+    stopResync();
     unregister();
     pending.clear();
     wake?.();

@@ -13,6 +13,14 @@ export interface EventBus {
   publish(topic: string, event: BoardEventRecord): void;
   /** Registers a listener; the returned function removes it. */
   subscribe(topic: string, listener: BusListener): () => void;
+  /**
+   * Registers a function called after the bus reconnected, when events may
+   * have been missed; the returned function removes it. The in-process bus
+   * never disconnects.
+   */
+  onReconnect(listener: () => void): () => void;
+  /** False while the bus cannot deliver (its connection is down). */
+  healthy(): boolean;
   /** Number of registered listeners across all topics; leak checks compare it. */
   listenerCount(): number;
   close(): Promise<void>;
@@ -50,6 +58,8 @@ export function createMemoryBus(onListenerError: (error: unknown, topic: string)
         target.removeEventListener(topic, handler);
       };
     },
+    onReconnect: () => () => {},
+    healthy: () => true,
     listenerCount: () => listeners,
     async close() {},
   };

@@ -51,6 +51,8 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     eventRetentionCount: 10_000,
     subscriptionQueueLimit: 1_000,
     keepAliveSeconds: 12,
+    redisUrl: undefined,
+    redisPrefix: 'tandem:',
     ...overrides,
   };
   const queries: string[] = [];

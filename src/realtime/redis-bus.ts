@@ -1,0 +1,101 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger.js';
+import { createMemoryBus, type EventBus } from './bus.js';
+import type { BoardEventRecord } from './events.js';
+
+/** Thrown when Redis cannot be reached at start; the message names REDIS_URL. */
+export class BusConnectionError extends Error {
+  override name = 'BusConnectionError';
+}
+
+export interface RedisBusOptions {
+  url: string;
+  /** Prefix of every channel name, so several deployments can share one Redis. */
+  prefix: string;
+  logger: Logger;
+}
+
+/**
+ * The bus across instances, on Redis pub/sub. Redis is a notification path,
+ * not the source of truth: an event published while Redis is down is lost
+ * on the bus but stays in the log. Subscriptions notice the gap when a later
+ * event arrives, and on every reconnection `onReconnect` listeners run, so
+ * streams can read what they missed from the log.
+ *
+ * Events published here reach this instance's subscribers through Redis
+ * too, so every instance sees one order of delivery per channel.
+ */
+export async function createRedisBus(options: RedisBusOptions): Promise<EventBus> {
+  const { url, prefix, logger } = options;
+  const local = createMemoryBus((error, topic) => logger.error({ err: error, topic }, 'event bus listener failed'));
+  const connection = { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000) };
+  // Names show up in CLIENT LIST, so operators (and tests) can tell the connections apart.
+  const publisher = new Redis(url, { ...connection, connectionName: `${prefix}publisher` });
+  const subscriber = new Redis(url, { ...connection, connectionName: `${prefix}subscriber` });
+  const counts = new Map<string, number>();
+  const reconnectListeners = new Set<() => void>();
+  let connectedOnce = false;
+
+  for (const client of [publisher, subscriber]) {
+    // ioredis retries by itself; without a listener each failure would be an unhandled error.
+    client.on('error', (error: Error) => logger.debug({ err: error }, 'Redis connection error'));
+  }
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+  } catch (error) {
+    publisher.disconnect();
+    subscriber.disconnect();
+    throw new BusConnectionError(`Cannot connect to Redis at REDIS_URL=${url.replace(/\/\/[^@]*@/, '//***@')}: ${(error as Error).message.replace(/\.$/, '')}. Start Redis or fix REDIS_URL.`, { cause: error });
+  }
+  connectedOnce = true;
+
+  subscriber.on('message', (channel: string, message: string) => {
+    const event = JSON.parse(message) as BoardEventRecord;
+    event.createdAt = new Date(event.createdAt);
+    local.publish(channel.slice(prefix.length), event);
+  });
+  subscriber.on('ready', () => {
+    if (!connectedOnce) return;
+    logger.info('Redis connection restored; subscriptions read what they missed from the log');
+    for (const listener of reconnectListeners) listener();
+  });
+  subscriber.on('close', () => logger.warn('Redis connection lost; events keep committing and are delivered once it is back'));
+
+  return {
+    publish(topic, event) {
+      publisher.publish(prefix + topic, JSON.stringify(event)).catch((error: Error) => {
+        logger.warn({ err: error, topic, sequence: event.sequence }, 'publishing to Redis failed; subscribers will read the event from the log');
+      });
+    },
+    subscribe(topic, listener) {
+      const count = counts.get(topic) ?? 0;
+      counts.set(topic, count + 1);
+      if (count === 0) {
+        subscriber.subscribe(prefix + topic).catch((error: Error) => logger.warn({ err: error, topic }, 'subscribing to a Redis channel failed'));
+      }
+      const unsubscribe = local.subscribe(topic, listener);
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        unsubscribe();
+        const left = (counts.get(topic) ?? 1) - 1;
+        if (left > 0) {
+          counts.set(topic, left);
+          return;
+        }
+        counts.delete(topic);
+        subscriber.unsubscribe(prefix + topic).catch((error: Error) => logger.debug({ err: error, topic }, 'unsubscribing from a Redis channel failed'));
+      };
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
+    healthy: () => publisher.status === 'ready' && subscriber.status === 'ready',
+    listenerCount: () => local.listenerCount(),
+    async close() {
+      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+    },
+  };
+}

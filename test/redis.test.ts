@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphqlData, socketClient, subscribeSocket } from './support/client.js';
+import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
+import { startServer, type TestServer } from './support/server.js';
+import { redisUnavailable, testRedisUrl } from './support/services.js';
+
+const skipReason = await redisUnavailable();
+
+function rawId(globalId: string): string {
+  return Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+}
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, description: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
+  const prefix = `tandem-test-${randomUUID()}:`;
+  const redis = new Redis(testRedisUrl);
+  let first: TestServer;
+  let second: TestServer;
+  let team: Team;
+
+  beforeAll(async () => {
+    first = await startServer({ redisUrl: testRedisUrl, redisPrefix: prefix });
+    // The second instance shares the first one's database, as instances share PostgreSQL.
+    second = await startServer({ redisUrl: testRedisUrl, redisPrefix: prefix, databaseUrl: first.settings.databaseUrl });
+    team = await createTeam(first);
+  });
+  afterAll(async () => {
+    await second?.stop();
+    await first?.stop();
+    redis.disconnect();
+  });
+
+  const subscription = `subscription($b: ID!) { boardEvents(boardId: $b) { __typename sequence } }`;
+
+  async function subscribeOn(server: TestServer) {
+    const before = server.app.services.bus.listenerCount();
+    const client = socketClient(server, team.viewer.token);
+    const watch = subscribeSocket(client, subscription, { b: team.boardId });
+    await waitUntil(() => server.app.services.bus.listenerCount() === before + 1, 'the subscription to start');
+    return { client, ...watch };
+  }
+
+  it('delivers changes from the other instance', async () => {
+    const watcher = await subscribeOn(first);
+    const cardId = await createCard(second, team.member.token, team.todoId, 'Made on the second instance');
+    const [result] = await watcher.collector.count(1);
+    expect(result!.errors).toBeUndefined();
+    expect(result!.data.boardEvents.__typename).toBe('CardCreatedEvent');
+    const data = await graphqlData(first, `query($id: ID!) { node(id: $id) { ... on Card { title } } }`, { id: cardId }, team.viewer.token);
+    expect(data.node.title).toBe('Made on the second instance');
+    watcher.unsubscribe();
+    await watcher.client.dispose();
+  });
+
+  it('keeps sequences gap-free across writers', async () => {
+    const watcher = await subscribeOn(second);
+    const board = await first.app.services.db.board.findUniqueOrThrow({ where: { id: rawId(team.boardId) } });
+    const writes = Array.from({ length: 8 }, (_, index) => createCard(index % 2 ? first : second, team.member.token, team.todoId, `Writer ${index}`));
+    await Promise.all(writes);
+    const results = await watcher.collector.count(8);
+    const sequences = results.map((result) => result.data.boardEvents.sequence);
+    expect(sequences).toEqual(Array.from({ length: 8 }, (_, index) => board.eventSequence + index + 1));
+    const rows = await first.app.services.db.boardEvent.findMany({ where: { boardId: board.id, sequence: { gt: board.eventSequence } }, orderBy: { sequence: 'asc' } });
+    expect(rows.map((row) => row.sequence)).toEqual(sequences);
+    watcher.unsubscribe();
+    await watcher.client.dispose();
+  });
+
+  it('releases the Redis channel on unsubscribe', async () => {
+    const channel = `${prefix}board:${rawId(team.boardId)}`;
+    const watcher = await subscribeOn(first);
+    await waitUntil(async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] >= 1, 'the channel subscription');
+    watcher.unsubscribe();
+    await watcher.client.dispose();
+    await waitUntil(async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] === 0, 'the channel to be released');
+  });
+
+  it('reads events lost while disconnected', async () => {
+    const watcher = await subscribeOn(first);
+    // Cut the first instance's subscriber connection, then commit a change
+    // whose message it cannot receive.
+    const clients = (await redis.client('LIST')) as string;
+    const ids = clients
+      .split('\n')
+      .filter((line) => line.includes(` name=${prefix}subscriber `))
+      .map((line) => /id=(\d+)/.exec(line)?.[1])
+      .filter(Boolean) as string[];
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) await redis.client('KILL', 'ID', id);
+    // ioredis reconnects after 200 ms at the earliest; the change commits before.
+    await waitUntil(() => !first.app.services.bus.healthy(), 'the bus to notice the outage');
+    await mutate(second, team.member.token, 'renameBoard', { boardId: team.boardId, name: 'Renamed during the outage' }, '... on Board { id }');
+
+    const [result] = await watcher.collector.count(1, 15_000);
+    expect(result!.data.boardEvents.__typename).toBe('BoardRenamedEvent');
+    watcher.unsubscribe();
+    await watcher.client.dispose();
+  });
+});
