@@ -12,6 +12,7 @@ import type { Settings } from './config.js';
 import { openDatabase, sqlitePath, type QueryListener } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
+import { serveHealth } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
@@ -161,8 +162,9 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     },
   });
 
-  const server = createServer((request, response) => {
+  const server = createServer(async (request, response) => {
     if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
+    if (await serveHealth(request, response, services)) return;
     void yoga(request, response);
   });
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,

@@ -50,6 +50,11 @@ describe('server process', () => {
 
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    const health = await fetch(url.replace('/graphql', '/health'));
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(url.replace('/graphql', '/ready'));
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', bus: 'ok' } });
     const graphiql = await fetch(url, { headers: { accept: 'text/html' } });
     expect(await graphiql.text()).toMatch(/<title>Tandem<\/title>/);
 

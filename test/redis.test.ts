@@ -98,10 +98,15 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
     for (const id of ids) await redis.client('KILL', 'ID', id);
     // ioredis reconnects after 200 ms at the earliest; the change commits before.
     await waitUntil(() => !first.app.services.bus.healthy(), 'the bus to notice the outage');
+    const degraded = await fetch(first.url.replace('/graphql', '/ready'));
+    expect(degraded.status).toBe(503);
+    expect((await degraded.json()).checks.bus).toMatch(/^disconnected/);
     await mutate(second, team.member.token, 'renameBoard', { boardId: team.boardId, name: 'Renamed during the outage' }, '... on Board { id }');
 
     const [result] = await watcher.collector.count(1, 15_000);
     expect(result!.data.boardEvents.__typename).toBe('BoardRenamedEvent');
+    const ready = await fetch(first.url.replace('/graphql', '/ready'));
+    expect(ready.status).toBe(200);
     watcher.unsubscribe();
     await watcher.client.dispose();
   });
