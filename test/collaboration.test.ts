@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { generateKeyBetween } from 'fractional-indexing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { graphqlData, socketClient, subscribeSocket, type Collector, type GraphQLResponse } from './support/client.js';
-import { createTeam, mutate, type Team, type TestUser } from './support/fixtures.js';
+import { createTeam, mutate, signUp, type Team, type TestUser } from './support/fixtures.js';
 import { startServer, type TestServer } from './support/server.js';
 
 /** Maximum length of a stored position key. A longer key makes the server rebalance the siblings first. */
@@ -721,6 +721,23 @@ describe('idempotent retries', () => {
     expect(countCards('boardId = ?', rawId(boardId))).toBe(1);
     expect(await readObject(card.id)).toEqual(card);
     expect(readEventLog(boardId)).toEqual(logBefore);
+  });
+
+  it('retry after removal is forbidden', async () => {
+    const leaver = await signUp(server, 'leaver');
+    const workspace = expectResult(await mutate(server, team.owner.token, 'createWorkspace', { name: 'Temporary access' }, '... on Workspace { id }'), 'Workspace');
+    expectResult(await mutate(server, team.owner.token, 'addMember', { workspaceId: workspace.id, email: leaver.email, role: 'MEMBER' }, '... on Membership { id }'), 'Membership');
+    const board = expectResult(await mutate(server, team.owner.token, 'createBoard', { workspaceId: workspace.id, name: 'Plans' }, '... on Board { id }'), 'Board');
+    const column = expectResult(await mutate(server, team.owner.token, 'createColumn', { boardId: board.id, name: 'To do' }, '... on Column { id }'), 'Column');
+    const input = { columnId: column.id, title: 'Made while a member', idempotencyKey: newKey('removed') };
+    const created = expectResult(await mutate(server, leaver.token, 'createCard', input, '... on Card { id }'), 'Card');
+    expectResult(await mutate(server, team.owner.token, 'removeMember', { workspaceId: workspace.id, userId: leaver.id }, '... on RemovedMember { role }'), 'RemovedMember');
+
+    // The stored result must not show the card to someone who lost access.
+    const retry = await mutate(server, leaver.token, 'createCard', input, '... on Card { id title }');
+    expectResult(retry, 'ForbiddenError');
+    expect(retry.title).toBeUndefined();
+    expect(created.id).toBeTruthy();
   });
 
   it('keys are scoped per user', async () => {
