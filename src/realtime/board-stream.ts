@@ -73,7 +73,8 @@ export class StreamRegistry {
 export async function openBoardStream(options: BoardStreamOptions): Promise<AsyncIterableIterator<StreamItem>> {
   const { db, bus, logger, boardId, userId, queueLimit } = options;
   const gapWaitMs = options.gapWaitMs ?? 50;
-  const pageSize = options.pageSize ?? 500;
+  // A replay page takes at most half the queue, leaving room for live events.
+  const pageSize = options.pageSize ?? Math.min(500, Math.max(1, Math.floor(queueLimit / 2)));
   const pending = new Map<number, BoardEventRecord>();
   let failure: Error | undefined;
   let finished = false;
