@@ -50,8 +50,15 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   connectedOnce = true;
 
   subscriber.on('message', (channel: string, message: string) => {
-    const event = JSON.parse(message) as BoardEventRecord;
-    event.createdAt = new Date(event.createdAt);
+    let event: BoardEventRecord;
+    try {
+      event = JSON.parse(message) as BoardEventRecord;
+      event.createdAt = new Date(event.createdAt);
+    } catch (error) {
+      // Something else published on our channel; the log stays authoritative.
+      logger.warn({ err: error, channel }, 'ignored a malformed message on a Redis channel');
+      return;
+    }
     local.publish(channel.slice(prefix.length), event);
   });
   subscriber.on('ready', () => {
