@@ -75,6 +75,19 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
     await watcher.client.dispose();
   });
 
+  it('ignores foreign messages on its channels', async () => {
+    const watcher = await subscribeOn(first);
+    const channel = `${prefix}board:${rawId(team.boardId)}`;
+    await redis.publish(channel, 'not json');
+    await redis.publish(channel, JSON.stringify({ hello: 'world' }));
+    await mutate(second, team.member.token, 'renameBoard', { boardId: team.boardId, name: 'After the noise' }, '... on Board { id }');
+    const [result] = await watcher.collector.count(1);
+    expect(result!.errors).toBeUndefined();
+    expect(result!.data.boardEvents.__typename).toBe('BoardRenamedEvent');
+    watcher.unsubscribe();
+    await watcher.client.dispose();
+  });
+
   it('releases the Redis channel on unsubscribe', async () => {
     const channel = `${prefix}board:${rawId(team.boardId)}`;
     const watcher = await subscribeOn(first);

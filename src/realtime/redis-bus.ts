@@ -53,6 +53,9 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     let event: BoardEventRecord;
     try {
       event = JSON.parse(message) as BoardEventRecord;
+      if (!Number.isInteger(event.sequence) || typeof event.boardId !== 'string' || typeof event.type !== 'string') {
+        throw new Error('not a board event');
+      }
       event.createdAt = new Date(event.createdAt);
     } catch (error) {
       // Something else published on our channel; the log stays authoritative.
