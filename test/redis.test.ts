@@ -46,7 +46,13 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
     const client = socketClient(server, team.viewer.token);
     const watch = subscribeSocket(client, subscription, { b: team.boardId });
     await waitUntil(() => server.app.services.bus.listenerCount() === before + 1, 'the subscription to start');
-    return { client, ...watch };
+    /** Unsubscribes and waits until the server has released the subscription. */
+    const close = async () => {
+      watch.unsubscribe();
+      await client.dispose();
+      await waitUntil(() => server.app.services.bus.listenerCount() === before, 'the subscription to be released');
+    };
+    return { ...watch, close };
   }
 
   it('delivers changes from the other instance', async () => {
@@ -57,8 +63,7 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
     expect(result!.data.boardEvents.__typename).toBe('CardCreatedEvent');
     const data = await graphqlData(first, `query($id: ID!) { node(id: $id) { ... on Card { title } } }`, { id: cardId }, team.viewer.token);
     expect(data.node.title).toBe('Made on the second instance');
-    watcher.unsubscribe();
-    await watcher.client.dispose();
+    await watcher.close();
   });
 
   it('keeps sequences gap-free across writers', async () => {
@@ -71,8 +76,7 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
     expect(sequences).toEqual(Array.from({ length: 8 }, (_, index) => board.eventSequence + index + 1));
     const rows = await first.app.services.db.boardEvent.findMany({ where: { boardId: board.id, sequence: { gt: board.eventSequence } }, orderBy: { sequence: 'asc' } });
     expect(rows.map((row) => row.sequence)).toEqual(sequences);
-    watcher.unsubscribe();
-    await watcher.client.dispose();
+    await watcher.close();
   });
 
   it('ignores foreign messages on its channels', async () => {
@@ -84,16 +88,14 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
     const [result] = await watcher.collector.count(1);
     expect(result!.errors).toBeUndefined();
     expect(result!.data.boardEvents.__typename).toBe('BoardRenamedEvent');
-    watcher.unsubscribe();
-    await watcher.client.dispose();
+    await watcher.close();
   });
 
   it('releases the Redis channel on unsubscribe', async () => {
     const channel = `${prefix}board:${rawId(team.boardId)}`;
     const watcher = await subscribeOn(first);
     await waitUntil(async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] >= 1, 'the channel subscription');
-    watcher.unsubscribe();
-    await watcher.client.dispose();
+    await watcher.close();
     await waitUntil(async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] === 0, 'the channel to be released');
   });
 
@@ -120,7 +122,6 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
     expect(result!.data.boardEvents.__typename).toBe('BoardRenamedEvent');
     const ready = await fetch(first.url.replace('/graphql', '/ready'));
     expect(ready.status).toBe(200);
-    watcher.unsubscribe();
-    await watcher.client.dispose();
+    await watcher.close();
   });
 });
