@@ -25,6 +25,7 @@ export async function editComment(services: Services, actor: Actor, input: { com
     if (!comment) throw new NotFoundError(`Comment ${input.commentId} does not exist.`);
     const { card } = await writableCard(tx, actor, comment.cardId, 'input.commentId');
     if (comment.authorId !== actor.userId) throw new ForbiddenError('Only the author can edit a comment.');
+    if (card.archived) throw new ValidationError('input.commentId', "The comment's card is archived; unarchive it before changing its comments.");
     checkVersion('Comment', comment, input.expectedVersion);
     const updated = await tx.comment.update({ where: { id: comment.id }, data: { body, editedAt: new Date(), version: { increment: 1 } } });
     await append(card.boardId, EventType.COMMENT_EDITED, { commentId: comment.id, cardId: card.id });
@@ -38,6 +39,7 @@ export async function deleteComment(services: Services, actor: Actor, input: { c
     const comment = await tx.comment.findUnique({ where: { id: input.commentId } });
     if (!comment) throw new NotFoundError(`Comment ${input.commentId} does not exist.`);
     const { card, board } = await writableCard(tx, actor, comment.cardId, 'input.commentId');
+    if (card.archived) throw new ValidationError('input.commentId', "The comment's card is archived; unarchive it before changing its comments.");
     if (comment.authorId !== actor.userId) {
       const membership = await requireRole(tx, actor.userId, board.workspaceId, 'MEMBER', 'delete comments');
       if (!hasRole(membership.role, 'ADMIN')) throw new ForbiddenError("Only the author or an ADMIN can delete someone else's comment.");

@@ -9,7 +9,10 @@ import type { WebSocket } from 'ws';
  */
 
 const resultJson = new WeakMap<object, string>();
-const markedJson = new Map<number, string>();
+// graphql-ws stringifies a message and hands it to send() in one synchronous
+// step, so at most one marked message is ever in flight. When the socket is
+// no longer open, graphql-ws skips send(); the next message overwrites the slot.
+let marked: { marker: number; json: string } | undefined;
 let nextMarker = 0;
 // The marker can only match at the payload key: an operation id that
 // contains the same text has its quotes escaped.
@@ -34,7 +37,7 @@ export function replaceResultWithMarker(this: unknown, key: string, value: unkno
     resultJson.set(cacheKey, json);
   }
   const marker = nextMarker++;
-  markedJson.set(marker, json);
+  marked = { marker, json };
   return `\u0000result:${marker}`;
 }
 
@@ -42,10 +45,10 @@ export function replaceResultWithMarker(this: unknown, key: string, value: unkno
 export function spliceResult(data: string): string {
   const match = markerPattern.exec(data);
   if (!match) return data;
-  const marker = Number(match[1]);
-  const json = markedJson.get(marker);
-  markedJson.delete(marker);
-  if (json === undefined) return data;
+  const slot = marked;
+  if (slot?.marker !== Number(match[1])) return data;
+  marked = undefined;
+  const json = slot.json;
   return `${data.slice(0, match.index)}"payload":${json}${data.slice(match.index + match[0].length)}`;
 }
 

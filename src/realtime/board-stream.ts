@@ -132,6 +132,8 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
   }
 
   try {
+    // Only once the bus delivers the topic is the board's sequence a safe starting point.
+    await unsubscribe.ready;
     const board = await db.board.findUnique({ where: { id: boardId }, select: { eventSequence: true, prunedThrough: true, workspaceId: true } });
     if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
     const membership = await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId } } });

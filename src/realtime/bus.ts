@@ -3,6 +3,12 @@ import type { BoardEventRecord } from './events.js';
 
 export type BusListener = (event: BoardEventRecord) => void;
 
+/** Removes a listener when called; `ready` settles once the bus delivers the topic to it. */
+export interface BusSubscription {
+  (): void;
+  ready: Promise<void>;
+}
+
 /**
  * Delivers committed events to every subscription on this instance. The bus
  * is a notification path only: the event log in the database is the source
@@ -11,8 +17,11 @@ export type BusListener = (event: BoardEventRecord) => void;
 export interface EventBus {
   /** Sends an event to the listeners of `topic`. Call only after the event's transaction committed. */
   publish(topic: string, event: BoardEventRecord): void;
-  /** Registers a listener; the returned function removes it. */
-  subscribe(topic: string, listener: BusListener): () => void;
+  /**
+   * Registers a listener; the returned function removes it. Events published
+   * after its `ready` promise settles reach the listener.
+   */
+  subscribe(topic: string, listener: BusListener): BusSubscription;
   /**
    * Registers a function called after the bus reconnected, when events may
    * have been missed; the returned function removes it. The in-process bus
@@ -51,12 +60,13 @@ export function createMemoryBus(onListenerError: (error: unknown, topic: string)
       target.addEventListener(topic, handler);
       listeners += 1;
       let active = true;
-      return () => {
+      const unsubscribe = () => {
         if (!active) return;
         active = false;
         listeners -= 1;
         target.removeEventListener(topic, handler);
       };
+      return Object.assign(unsubscribe, { ready: Promise.resolve() });
     },
     onReconnect: () => () => {},
     healthy: () => true,

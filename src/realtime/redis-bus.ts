@@ -33,6 +33,8 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   const publisher = new Redis(url, { ...connection, connectionName: `${prefix}publisher` });
   const subscriber = new Redis(url, { ...connection, connectionName: `${prefix}subscriber` });
   const counts = new Map<string, number>();
+  /** Per topic, the SUBSCRIBE that Redis has confirmed, or will. */
+  const confirmed = new Map<string, Promise<void>>();
   const reconnectListeners = new Set<() => void>();
   let connectedOnce = false;
 
@@ -66,8 +68,16 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   });
   subscriber.on('ready', () => {
     if (!connectedOnce) return;
-    logger.info('Redis connection restored; subscriptions read what they missed from the log');
-    for (const listener of reconnectListeners) listener();
+    // Subscribe again before the streams look for missed events, so nothing
+    // committed between their look and the subscription is lost.
+    const channels = [...counts.keys()].map((topic) => prefix + topic);
+    const resubscribed = channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve();
+    resubscribed
+      .catch((error: Error) => logger.warn({ err: error }, 'subscribing again after a Redis reconnect failed'))
+      .finally(() => {
+        logger.info('Redis connection restored; subscriptions read what they missed from the log');
+        for (const listener of reconnectListeners) listener();
+      });
   });
   subscriber.on('close', () => logger.warn('Redis connection lost; events keep committing and are delivered once it is back'));
 
@@ -81,11 +91,16 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       const count = counts.get(topic) ?? 0;
       counts.set(topic, count + 1);
       if (count === 0) {
-        subscriber.subscribe(prefix + topic).catch((error: Error) => logger.warn({ err: error, topic }, 'subscribing to a Redis channel failed'));
+        const confirmation = subscriber
+          .subscribe(prefix + topic)
+          .then(() => undefined)
+          // The stream still reads the log on gaps and reconnects; log and go on.
+          .catch((error: Error) => logger.warn({ err: error, topic }, 'subscribing to a Redis channel failed'));
+        confirmed.set(topic, confirmation);
       }
       const unsubscribe = local.subscribe(topic, listener);
       let active = true;
-      return () => {
+      const release = () => {
         if (!active) return;
         active = false;
         unsubscribe();
@@ -95,8 +110,10 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
           return;
         }
         counts.delete(topic);
+        confirmed.delete(topic);
         subscriber.unsubscribe(prefix + topic).catch((error: Error) => logger.debug({ err: error, topic }, 'unsubscribing from a Redis channel failed'));
       };
+      return Object.assign(release, { ready: confirmed.get(topic) ?? Promise.resolve() });
     },
     onReconnect(listener) {
       reconnectListeners.add(listener);

@@ -13,7 +13,9 @@ function parseDate(value: unknown): Date {
     throw invalidDate(`Expected an ISO 8601 date-time with a time zone, such as "2026-12-31T17:00:00Z" or "2026-12-31T18:00:00+01:00", but got ${JSON.stringify(value)}.`);
   }
   const [, year, month, day, hour, minute, second = '0', zoneHour = '0', zoneMinute = '0'] = match;
-  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  // setUTCFullYear, unlike Date.UTC, does not map years 0 to 99 to 1900 to 1999.
+  const calendar = new Date(0);
+  calendar.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   const dayExists = calendar.getUTCFullYear() === Number(year) && calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day);
   if (!dayExists) throw invalidDate(`${JSON.stringify(value)} names a day that does not exist (${year}-${month}-${day}).`);
   const timeValid = Number(hour) < 24 && Number(minute) < 60 && Number(second) < 60 && Number(zoneHour) < 24 && Number(zoneMinute) < 60;

@@ -120,6 +120,8 @@ export function executeEvents(
         step = await iterator.next();
       } catch (error) {
         end();
+        // A source that failed may still hold listeners that only return() releases.
+        await iterator.return?.();
         const original = error instanceof Error ? error : new Error(String(error));
         return { value: { errors: [new GraphQLError(original.message, { originalError: original })] }, done: false };
       }
