@@ -5,7 +5,7 @@ import type { WebSocket } from 'ws';
  * subscribers receive it. Subscribers that share an execution get the same
  * result object, so its JSON is cached by identity. graphql-ws builds each
  * `next` message with JSON.stringify and our replacer, which puts a marker in
- * place of the payload; the socket's send then splices the cached JSON in.
+ * place of the payload. The socket's send then splices the cached JSON in.
  */
 
 const resultJson = new WeakMap<object, string>();

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../domain/services.js';
 
 /**
- * Answers `/health` (the process is up: always 200) and `/ready` (200 when
- * the database answers and the bus can deliver, else 503 naming what is
- * down). Returns false for other paths.
+ * Responds to `/health` (the process is up: always 200) and `/ready` (200
+ * when the database responds and the bus can deliver, else 503 naming what
+ * is down). Returns false for other paths.
  */
 export async function serveHealth(request: IncomingMessage, response: ServerResponse, services: Services): Promise<boolean> {
   const path = (request.url ?? '').split('?')[0];

@@ -23,7 +23,7 @@ export interface RedisBusOptions {
  * streams can read what they missed from the log.
  *
  * Events published here reach this instance's subscribers through Redis
- * too, so every instance sees one order of delivery per channel.
+ * too, so every instance receives each channel's events in one order.
  */
 export async function createRedisBus(options: RedisBusOptions): Promise<EventBus> {
   const { url, prefix, logger } = options;

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 export const testRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
- * Checks that Redis answers. Returns null when it does, or the reason to
+ * Checks that Redis responds to PING. Returns null when it does, or the reason to
  * print when the suite must be skipped. With REQUIRE_SERVICES=1 (set by
  * .ci/run), an unreachable Redis throws instead, failing the suite.
  */
