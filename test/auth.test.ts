@@ -2,7 +2,7 @@ import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, socketClient, subscribeSocket } from './support/client.js';
 import { createTeam, mutate } from './support/fixtures.js';
-import { startServer, testTokenSecret, type TestServer } from './support/server.js';
+import { startServer, testTokenSecret, type TestServer, waitForListeners } from './support/server.js';
 
 const password = 'correct horse battery';
 
@@ -466,13 +466,3 @@ describe('authentication', () => {
   });
 });
 
-/** Waits until the server's event bus has `count` listeners, that is until subscriptions are live. */
-async function waitForListeners(server: TestServer, count: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (server.app.services.bus.listenerCount() < count) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after 5 s waiting for ${count} event bus listener(s); found ${server.app.services.bus.listenerCount()}.`);
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, graphqlData, socketClient, subscribeSocket, type Collector, type GraphQLResponse } from './support/client.js';
 import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startServer, type TestServer, waitForListeners } from './support/server.js';
 
 const errorCodeOf: Record<string, string> = {
   ValidationError: 'VALIDATION_FAILED',
@@ -574,13 +574,3 @@ describe('bad input', () => {
   });
 });
 
-/** Waits until the bus has at least `count` listeners, so the subscriptions are live. */
-async function waitForListeners(server: TestServer, count: number) {
-  const deadline = Date.now() + 5000;
-  while (server.app.services.bus.listenerCount() < count) {
-    if (Date.now() > deadline) {
-      throw new Error(`Expected ${count} bus listener(s), but there are ${server.app.services.bus.listenerCount()} after 5 s.`);
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

@@ -1,10 +1,9 @@
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import Database from 'better-sqlite3';
 import { generateKeyBetween } from 'fractional-indexing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { graphqlData, socketClient, subscribeSocket, type Collector, type GraphQLResponse } from './support/client.js';
-import { createTeam, mutate, signUp, type Team, type TestUser } from './support/fixtures.js';
-import { startServer, type TestServer } from './support/server.js';
+import { createTeam, mutate, signUp, type Team, type TestUser, expectResult, rawId } from './support/fixtures.js';
+import { startServer, type TestServer, waitForListeners } from './support/server.js';
 
 /** Maximum length of a stored position key. A longer key makes the server rebalance the siblings first. */
 const maxPositionLength = 50;
@@ -41,27 +40,8 @@ beforeAll(async () => {
 
 afterAll(() => server.stop());
 
-/** Asserts that `result` is a `typename` and returns it. A failure shows the whole result. */
-function expectResult(result: any, typename: string) {
-  expect(result.__typename, `result was ${JSON.stringify(result)}`).toBe(typename);
-  return result;
-}
 
-/** Database id inside a GraphQL global id. */
-function rawId(globalId: string): string {
-  return decodeGlobalID(globalId).id;
-}
 
-/** Waits, without sleeping, until the bus has exactly `count` listeners. */
-async function waitForListeners(count: number) {
-  const deadline = Date.now() + 5000;
-  while (server.app.services.bus.listenerCount() !== count) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after 5 s waiting for ${count} bus listener(s), but found ${server.app.services.bus.listenerCount()}.`);
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 /**
  * Opens a live `boardEvents` subscription over graphql-ws and returns once
@@ -74,9 +54,9 @@ async function watchBoard(boardId: string, token = team.viewer.token): Promise<C
   onTestFinished(async () => {
     unsubscribe();
     await client.dispose();
-    await waitForListeners(listenersBefore);
+    await waitForListeners(server, listenersBefore, 'exactly');
   });
-  await waitForListeners(listenersBefore + 1);
+  await waitForListeners(server, listenersBefore + 1, 'exactly');
   return collector;
 }
 

@@ -1,10 +1,9 @@
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import Database from 'better-sqlite3';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { graphql, graphqlData, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
-import { createCard, createTeam, mutate, signUp, type Team } from './support/fixtures.js';
-import { startServer, type TestServer } from './support/server.js';
+import { createCard, createTeam, mutate, signUp, type Team, expectResult, rawId } from './support/fixtures.js';
+import { startServer, type TestServer, waitForListeners } from './support/server.js';
 
 /** Every field of every event type, so each test can check the ones its mutation sets. */
 const eventFields = `
@@ -47,27 +46,8 @@ beforeAll(async () => {
 
 afterAll(() => server.stop());
 
-/** Asserts that `result` is a `typename` and returns it. A failure shows the whole result, error message included. */
-function expectResult(result: any, typename: string) {
-  expect(result.__typename, `result was ${JSON.stringify(result)}`).toBe(typename);
-  return result;
-}
 
-/** Database id inside a GraphQL global id. */
-function rawId(globalId: string): string {
-  return decodeGlobalID(globalId).id;
-}
 
-/** Waits, without sleeping, until the bus has exactly `count` listeners. */
-async function waitForListeners(count: number) {
-  const deadline = Date.now() + 5000;
-  while (server.app.services.bus.listenerCount() !== count) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after 5 s waiting for ${count} bus listener(s), but found ${server.app.services.bus.listenerCount()}.`);
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 async function eventSequenceOf(boardId: string): Promise<number> {
   const data = await graphqlData(server, 'query($id: ID!) { board(id: $id) { __typename ... on Board { eventSequence } } }', { id: boardId }, team.owner.token);
@@ -127,7 +107,7 @@ class BoardWatch {
     const { collector, unsubscribe } = subscribeSocket(client, boardEventsSubscription, { boardId });
     const watch = new BoardWatch(boardId, startSequence, collector, client, unsubscribe, listenersBefore);
     onTestFinished(() => watch.close());
-    await waitForListeners(listenersBefore + 1);
+    await waitForListeners(server, listenersBefore + 1, 'exactly');
     return watch;
   }
 
@@ -156,7 +136,7 @@ class BoardWatch {
   async close(): Promise<void> {
     this.unsubscribe();
     await this.client.dispose();
-    await waitForListeners(this.listenersBefore);
+    await waitForListeners(server, this.listenersBefore, 'exactly');
   }
 }
 
@@ -816,9 +796,9 @@ describe('event stream', () => {
     const sse = subscribeSse(server, boardEventsSubscription, { boardId }, team.viewer.token);
     onTestFinished(async () => {
       sse.close();
-      await waitForListeners(listenersBefore);
+      await waitForListeners(server, listenersBefore, 'exactly');
     });
-    await waitForListeners(listenersBefore + 1);
+    await waitForListeners(server, listenersBefore + 1, 'exactly');
 
     const expected = await runMixedChanges(boardId, columns);
     for (const { typename } of expected) await watch.next(typename);

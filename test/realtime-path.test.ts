@@ -8,8 +8,8 @@ import { createLoaders, forkContext, type Context } from '../src/schema/context.
 import { schema } from '../src/schema/index.js';
 import { executeEvents } from '../src/schema/subscribe.js';
 import { graphqlData, socketClient, subscribeSocket } from './support/client.js';
-import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
-import { startServer, type TestServer } from './support/server.js';
+import { createCard, createTeam, mutate, type Team, rawId } from './support/fixtures.js';
+import { startServer, type TestServer, waitForListeners } from './support/server.js';
 
 let server: TestServer;
 let team: Team;
@@ -20,17 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-function rawId(globalId: string): string {
-  return Buffer.from(globalId, 'base64').toString().split(':')[1]!;
-}
 
-async function waitForListeners(count: number) {
-  const deadline = Date.now() + 5000;
-  while (server.app.services.bus.listenerCount() < count) {
-    if (Date.now() > deadline) throw new Error(`expected ${count} bus listener(s)`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 describe('transactional outbox', () => {
   it('rollback logs and publishes nothing', async () => {
@@ -84,7 +74,7 @@ describe('per-event context', () => {
     const client = socketClient(server, team.viewer.token);
     const listenersBefore = server.app.services.bus.listenerCount();
     const { collector, unsubscribe } = subscribeSocket(client, subscription, { b: team.boardId });
-    await waitForListeners(listenersBefore + 1);
+    await waitForListeners(server, listenersBefore + 1);
 
     await mutate(server, team.owner.token, 'updateCard', { cardId, title: 'First title' }, '... on Card { id }');
     await collector.count(1);

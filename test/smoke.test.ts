@@ -3,7 +3,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { socketClient, subscribeSocket } from './support/client.js';
 import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startServer, type TestServer, waitForListeners } from './support/server.js';
 
 describe('smoke', () => {
   let server: TestServer;
@@ -74,10 +74,3 @@ describe('websocket operations', () => {
   });
 });
 
-async function waitForListeners(server: TestServer, count: number) {
-  const deadline = Date.now() + 5000;
-  while (server.app.services.bus.listenerCount() < count) {
-    if (Date.now() > deadline) throw new Error('subscription did not start');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

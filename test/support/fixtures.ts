@@ -1,3 +1,4 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import { expect } from 'vitest';
 import { graphql, graphqlData } from './client.js';
 import type { TestServer } from './server.js';
@@ -68,4 +69,15 @@ export async function createCard(server: TestServer, token: string, columnId: st
   const card = await mutate(server, token, 'createCard', { columnId, title }, '... on Card { id }');
   expect(card.__typename).toBe('Card');
   return card.id;
+}
+
+/** Asserts that `result` is a `typename` and returns it. A failure shows the whole result, error message included. */
+export function expectResult(result: any, typename: string) {
+  expect(result.__typename, `result was ${JSON.stringify(result)}`).toBe(typename);
+  return result;
+}
+
+/** Database id inside a GraphQL global id. */
+export function rawId(globalId: string): string {
+  return decodeGlobalID(globalId).id;
 }

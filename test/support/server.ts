@@ -76,3 +76,18 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     stop: () => app.stop(),
   };
 }
+
+/**
+ * Waits, without sleeping, until the server's event bus has at least `count`
+ * listeners, or exactly `count` with 'exactly' (to see one released).
+ */
+export async function waitForListeners(server: TestServer, count: number, mode: 'at least' | 'exactly' = 'at least'): Promise<void> {
+  const deadline = Date.now() + 5000;
+  const done = () => (mode === 'exactly' ? server.app.services.bus.listenerCount() === count : server.app.services.bus.listenerCount() >= count);
+  while (!done()) {
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after 5 s waiting for ${mode} ${count} bus listener(s); found ${server.app.services.bus.listenerCount()}.`);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
