@@ -63,7 +63,7 @@ interface SocketContext {
 
 /**
  * Adapts pino to Yoga's logger: Yoga passes errors and strings as arguments.
- * Yoga also logs every GraphQL error it sends; those go to debug, because
+ * Yoga also logs every GraphQL error it sends. Those go to debug, because
  * expected errors are the client's business and the error masker has
  * already logged each unexpected one.
  */
@@ -202,7 +202,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         try {
           document = enveloped.parse(payload.query);
         } catch (error) {
-          // A syntax error answers this operation; thrown, it would close the socket with 4500.
+          // Returned, a syntax error fails this operation only; thrown, it would close the socket with 4500.
           if (error instanceof GraphQLError) return [error];
           throw error;
         }

@@ -33,7 +33,7 @@ export async function editComment(services: Services, actor: Actor, input: { com
   });
 }
 
-/** The author, or an ADMIN or OWNER of the workspace, may delete a comment. */
+/** Deletes a comment; allowed to its author and to the workspace's ADMINs and OWNERs. */
 export async function deleteComment(services: Services, actor: Actor, input: { commentId: string }) {
   return runMutation(services, actor, async (tx, append) => {
     const comment = await tx.comment.findUnique({ where: { id: input.commentId } });

@@ -32,7 +32,7 @@ export async function runMutation<T>(services: Services, actor: Actor, work: (tx
               : `This idempotency key was already used for ${existing.operation}; use a new key for a new request.`,
           );
         }
-        services.logger.debug({ userId: actor.userId, key: idempotency.key, operation: idempotency.operation }, 'idempotent retry answered from the stored result');
+        services.logger.debug({ userId: actor.userId, key: idempotency.key, operation: idempotency.operation }, 'idempotent retry returned the stored result');
         return JSON.parse(existing.result) as T;
       }
       if (existing) await tx.idempotencyRecord.delete({ where });
@@ -46,9 +46,9 @@ export async function runMutation<T>(services: Services, actor: Actor, work: (tx
   try {
     return await attempt();
   } catch (error) {
-    // Two concurrent first tries with one key: the loser's insert fails on
-    // the primary key and its transaction rolls back; its retry finds the
-    // winner's record.
+    // Of two concurrent first tries with one key, the loser's insert fails on
+    // the primary key and its transaction rolls back. Its retry then finds
+    // the winner's record.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return attempt();
     throw error;
   }
