@@ -39,7 +39,7 @@ export function pendingMigrations(databaseFile: string): string[] {
 
 /**
  * Applies every pending migration in prisma/migrations to the database, with
- * the Prisma CLI in its engine-free mode (prisma.config.ts). When nothing is
+ * the Prisma CLI in its engine-free mode (prisma/prisma.config.ts). When nothing is
  * pending, the CLI is not run at all, so a second process can start on a
  * database a running server has open.
  */
@@ -53,7 +53,7 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
   const require = createRequire(import.meta.url);
   const cli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
   try {
-    await run(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(projectRoot, 'prisma.config.ts')], {
+    await run(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(projectRoot, 'prisma', 'prisma.config.ts')], {
       cwd: projectRoot,
       env: { ...process.env, DATABASE_URL: `file:${file}`, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
       timeout: 120_000,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { defineConfig } from 'prisma/config';
 
@@ -8,11 +9,13 @@ import { defineConfig } from 'prisma/config';
 process.env.DATABASE_URL ??= 'file:./data/tandem.db';
 const url = process.env.DATABASE_URL;
 
+const folder = path.dirname(fileURLToPath(import.meta.url));
+
 export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
-  schema: path.join('prisma', 'schema'),
-  migrations: { path: path.join('prisma', 'migrations') },
+  schema: path.join(folder, 'schema'),
+  migrations: { path: path.join(folder, 'migrations') },
   async adapter() {
     return new PrismaBetterSQLite3({ url });
   },

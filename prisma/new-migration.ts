@@ -29,7 +29,7 @@ fs.mkdirSync(folder, { recursive: true });
 const output = path.join(folder, 'migration.sql');
 execFileSync(
   'npx',
-  ['prisma', 'migrate', 'diff', '--from-schema-datamodel', committed, '--to-schema-datamodel', 'prisma/schema', '--script', '-o', output],
+  ['prisma', 'migrate', 'diff', '--config', 'prisma/prisma.config.ts', '--from-schema-datamodel', committed, '--to-schema-datamodel', 'prisma/schema', '--script', '-o', output],
   // The CLI opens the database named in DATABASE_URL even for a diff of two data models.
   { stdio: 'inherit', env: { ...process.env, DATABASE_URL: `file:${path.join(committed, 'scratch.db')}` } },
 );
