@@ -3,10 +3,10 @@ import { buildSchema, lexicographicSortSchema, printSchema, type GraphQLObjectTy
 import { describe, expect, it } from 'vitest';
 import { printSortedSchema } from '../src/schema/index.js';
 
-describe('schema.graphql', () => {
+describe('sdk/schema.graphql', () => {
   it('matches the schema in the code', () => {
-    const committed = printSchema(lexicographicSortSchema(buildSchema(fs.readFileSync('schema.graphql', 'utf8'))));
-    // On failure: run `npm run codegen` and commit schema.graphql.
+    const committed = printSchema(lexicographicSortSchema(buildSchema(fs.readFileSync('sdk/schema.graphql', 'utf8'))));
+    // On failure: run `npm run codegen` and commit sdk/schema.graphql.
     expect(committed).toBe(printSortedSchema());
   });
 

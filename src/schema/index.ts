@@ -10,7 +10,7 @@ import './presence.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 
-/** Prints the schema as SDL in a stable order, as committed in schema.graphql. */
+/** Prints the schema as SDL in a stable order, as committed in sdk/schema.graphql. */
 export function printSortedSchema(): string {
   return printSchema(lexicographicSortSchema(schema));
 }
