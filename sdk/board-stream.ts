@@ -61,15 +61,15 @@ export interface TandemClientOptions {
   webSocketImpl?: unknown;
   /** First delay before resubscribing after a failure, in milliseconds; doubles up to 10 s, with jitter. Default 250. */
   retryDelayMs?: number;
-  /** Passed to graphql-ws's createClient; `retryAttempts` and `shouldRetry` are set by the SDK. */
+  /** Passed to graphql-ws's createClient; the SDK sets `url`, `webSocketImpl`, `retryAttempts` and `connectionParams` itself. */
   clientOptions?: Partial<ClientOptions>;
 }
 
 /**
  * A Tandem client on graphql-ws whose board subscriptions survive
- * disconnects: each remembers the cursor of the last event it delivered, and
+ * disconnects. Each remembers the cursor of the last event it delivered, and
  * after a dropped socket, a server restart or SLOW_CONSUMER it subscribes
- * again with `after`, so the application sees one unbroken, ordered stream
+ * again with `after`, so the application receives one unbroken, ordered stream
  * without duplicates.
  */
 export class TandemClient {

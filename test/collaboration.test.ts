@@ -3,7 +3,7 @@ import { generateKeyBetween } from 'fractional-indexing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { graphqlData, socketClient, subscribeSocket, type Collector, type GraphQLResponse } from './support/client.js';
 import { createTeam, mutate, signUp, type Team, type TestUser, expectResult, rawId } from './support/fixtures.js';
-import { startServer, type TestServer, waitForListeners } from './support/server.js';
+import { startServer, type TestServer, waitForListeners, readEventLog } from './support/server.js';
 
 /** Maximum length of a stored position key. A longer key makes the server rebalance the siblings first. */
 const maxPositionLength = 50;
@@ -83,23 +83,7 @@ async function eventsBeforeMarker(collector: Collector<GraphQLResponse>, boardId
   return events.slice(0, markerIndex);
 }
 
-interface EventRow {
-  sequence: number;
-  type: string;
-  payload: any;
-  actorId: string | null;
-}
 
-/** Reads the board's BoardEvent rows straight from the SQLite file, opened read-only. */
-function readEventLog(boardId: string): EventRow[] {
-  const db = new Database(server.databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT sequence, type, payload, actorId FROM BoardEvent WHERE boardId = ? ORDER BY sequence').all(rawId(boardId)) as EventRow[];
-    return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) }));
-  } finally {
-    db.close();
-  }
-}
 
 /** Counts the rows of table Card that match `where`, read straight from the SQLite file. */
 function countCards(where: string, ...values: unknown[]): number {
@@ -309,7 +293,7 @@ describe('version conflicts', () => {
     const before = await readObject(objectId);
     expect(before.__typename).toBe(conflictCase.typename);
     expect(before.version).toBe(2);
-    const logBefore = readEventLog(boardId);
+    const logBefore = readEventLog(server, boardId);
 
     // A version ahead of the object, or below 1, was never issued: a validation error.
     for (const expectedVersion of [3, 0]) {
@@ -318,7 +302,7 @@ describe('version conflicts', () => {
       expect(result.field).toBe('input.expectedVersion');
       expect(result.message).toMatch(/only reached version 2/);
       expect(await readObject(objectId), `${conflictCase.typename} after the invalid version`).toEqual(before);
-      expect(readEventLog(boardId), 'event log after the invalid version').toEqual(logBefore);
+      expect(readEventLog(server, boardId), 'event log after the invalid version').toEqual(logBefore);
     }
 
     // One version behind, as after a missed change.
@@ -332,7 +316,7 @@ describe('version conflicts', () => {
       expect(result.current).toEqual(before);
 
       expect(await readObject(objectId), `${conflictCase.typename} after the conflict`).toEqual(before);
-      expect(readEventLog(boardId), 'event log after the conflict').toEqual(logBefore);
+      expect(readEventLog(server, boardId), 'event log after the conflict').toEqual(logBefore);
     }
 
     const result = await mutate(server, conflictCase.user().token, conflictCase.mutation, { ...input, expectedVersion: 2 }, versionedFields[conflictCase.typename]!);
@@ -342,7 +326,7 @@ describe('version conflicts', () => {
     conflictCase.checkChanged(result, before);
     expect(await readObject(objectId)).toEqual(result);
 
-    const added = readEventLog(boardId).slice(logBefore.length);
+    const added = readEventLog(server, boardId).slice(logBefore.length);
     expect(added.map((row) => row.type)).toEqual([conflictCase.eventType]);
     expect(added[0]!.actorId).toBe(rawId(conflictCase.user().id));
   });
@@ -358,7 +342,7 @@ describe('concurrent moves', () => {
     for (let round = 0; round < 10; round += 1) {
       const before = await readObject(card.id);
       const [targetA, targetB] = Object.values(columns).filter((columnId) => columnId !== before.column.id);
-      const logBefore = readEventLog(boardId);
+      const logBefore = readEventLog(server, boardId);
 
       const results = await Promise.all([
         mutate(server, team.owner.token, 'moveCard', { cardId: card.id, toColumnId: targetA, expectedVersion: before.version }, `${cardFields} ${conflictFields}`),
@@ -387,7 +371,7 @@ describe('concurrent moves', () => {
       expect(after.column.id).toBe(winnerTarget);
       expect(after.version).toBe(before.version + 1);
 
-      const added = readEventLog(boardId).slice(logBefore.length);
+      const added = readEventLog(server, boardId).slice(logBefore.length);
       expect(added.map((row) => row.type), `round ${round} event log`).toEqual(['CARD_MOVED']);
       expect(added[0]!.payload).toMatchObject({ cardId: rawId(card.id), fromColumnId: rawId(before.column.id), toColumnId: rawId(winnerTarget) });
     }
@@ -406,7 +390,7 @@ describe('field-level merging', () => {
 
     for (let round = 1; round <= 5; round += 1) {
       const before = await readObject(card.id);
-      const logBefore = readEventLog(boardId);
+      const logBefore = readEventLog(server, boardId);
 
       const [titleResult, descriptionResult] = await Promise.all([
         mutate(server, team.owner.token, 'updateCard', { cardId: card.id, title: `Title ${round}` }, cardFields),
@@ -420,7 +404,7 @@ describe('field-level merging', () => {
       expect(after.description, `round ${round}`).toBe(`Description ${round}`);
       expect(after.version).toBe(before.version + 2);
 
-      const added = readEventLog(boardId).slice(logBefore.length);
+      const added = readEventLog(server, boardId).slice(logBefore.length);
       expect(added.map((row) => row.type)).toEqual(['CARD_UPDATED', 'CARD_UPDATED']);
       expect(added.map((row) => row.payload.changedFields).sort()).toEqual([['description'], ['title']]);
     }
@@ -457,7 +441,7 @@ describe('inserts between neighbours', () => {
   it('concurrent creates land between neighbours', async () => {
     const { boardId, columns, ids } = await neighbourBoard('Inserts');
     const before = await columnCards(boardId, columns.Main!);
-    const logBefore = readEventLog(boardId);
+    const logBefore = readEventLog(server, boardId);
 
     const created = await Promise.all([
       newCard(team.owner, { columnId: columns.Main, title: 'A1', afterCardId: ids.X }),
@@ -473,14 +457,14 @@ describe('inserts between neighbours', () => {
     // No renumbering: the cards that were there keep their keys and versions.
     expect(after.filter((card) => !card.title.startsWith('A'))).toEqual(before);
 
-    const added = readEventLog(boardId).slice(logBefore.length);
+    const added = readEventLog(server, boardId).slice(logBefore.length);
     expect(added.map((row) => row.type)).toEqual(['CARD_CREATED', 'CARD_CREATED']);
   });
 
   it('concurrent moves land between neighbours', async () => {
     const { boardId, columns, ids } = await neighbourBoard('Moves');
     const before = await columnCards(boardId, columns.Main!);
-    const logBefore = readEventLog(boardId);
+    const logBefore = readEventLog(server, boardId);
 
     const moved = await Promise.all([
       mutate(server, team.owner.token, 'moveCard', { cardId: ids.M1, toColumnId: columns.Main, afterCardId: ids.X }, cardFields),
@@ -496,7 +480,7 @@ describe('inserts between neighbours', () => {
     expect(after.filter((card) => !card.title.startsWith('M'))).toEqual(before);
     expect(await columnCards(boardId, columns.Side!)).toEqual([]);
 
-    const added = readEventLog(boardId).slice(logBefore.length);
+    const added = readEventLog(server, boardId).slice(logBefore.length);
     expect(added.map((row) => row.type)).toEqual(['CARD_MOVED', 'CARD_MOVED']);
     expect(added.map((row) => row.payload.cardId).sort()).toEqual([rawId(ids.M1!), rawId(ids.M2!)].sort());
   });
@@ -527,7 +511,7 @@ describe('position rebalancing', () => {
     expect(before.map((card) => card.id)).toEqual(expectedOrder);
     expectOrderedPositions(before.map((card) => card.position));
     expect(Math.max(...before.map((card) => card.position.length))).toBeGreaterThan(maxPositionLength - 5);
-    const logBefore = readEventLog(boardId);
+    const logBefore = readEventLog(server, boardId);
     expect(logBefore.filter((row) => row.type === 'CARD_MOVED'), 'moves logged before the keys grew past the limit').toEqual([]);
     const events = await watchBoard(boardId);
 
@@ -550,7 +534,7 @@ describe('position rebalancing', () => {
       const bump = rekeyed.includes(card) ? 1 : 0;
       expect(afterById.get(card.id)!.version, `version of ${card.title}`).toBe(card.version + bump);
     }
-    const added = readEventLog(boardId).slice(logBefore.length);
+    const added = readEventLog(server, boardId).slice(logBefore.length);
     expect(added.map((row) => row.sequence)).toEqual(added.map((_row, index) => logBefore.length + index + 1));
     expect(added.map((row) => row.type)).toEqual([...rekeyed.map(() => 'CARD_MOVED'), 'CARD_CREATED']);
     expect(added.every((row) => row.actorId === rawId(team.member.id))).toBe(true);
@@ -596,7 +580,7 @@ describe('position rebalancing', () => {
     const before = await boardColumns(boardId);
     expect(before.map((column) => column.id)).toEqual(order);
     expectOrderedPositions(before.map((column) => column.position));
-    const logBefore = readEventLog(boardId);
+    const logBefore = readEventLog(server, boardId);
     const events = await watchBoard(boardId);
     const [, second, mover, ...rest] = order;
 
@@ -620,7 +604,7 @@ describe('position rebalancing', () => {
       const bump = rekeyed.includes(column) ? 1 : 0;
       expect(afterById.get(column.id)!.version, `version of column ${column.name}`).toBe(column.version + bump);
     }
-    const added = readEventLog(boardId).slice(logBefore.length);
+    const added = readEventLog(server, boardId).slice(logBefore.length);
     expect(added.map((row) => row.sequence)).toEqual(added.map((_row, index) => logBefore.length + index + 1));
     expect(added.map((row) => row.type)).toEqual([...rekeyed.map(() => 'COLUMN_MOVED'), 'COLUMN_MOVED']);
     expect(added.map((row) => row.payload)).toEqual(
@@ -643,7 +627,7 @@ describe('idempotent retries', () => {
   }
 
   function countCardEvents(boardId: string, type: string, cardId: string): number {
-    return readEventLog(boardId).filter((row) => row.type === type && row.payload.cardId === rawId(cardId)).length;
+    return readEventLog(server, boardId).filter((row) => row.type === type && row.payload.cardId === rawId(cardId)).length;
   }
 
   it('retried createCard returns same card', async () => {
@@ -655,7 +639,7 @@ describe('idempotent retries', () => {
 
     expect(retry).toEqual(first);
     expect(countCards('columnId = ?', rawId(columns['To do']!))).toBe(1);
-    expect(readEventLog(boardId).filter((row) => row.type === 'CARD_CREATED')).toHaveLength(1);
+    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_CREATED')).toHaveLength(1);
   });
 
   it('retried moveCard changes nothing more', async () => {
@@ -684,7 +668,7 @@ describe('idempotent retries', () => {
     const { boardId, columns } = await createBoardWithColumns('Retries reuse', ['To do', 'Done']);
     const key = newKey('reuse');
     const card = await newCard(team.owner, { columnId: columns['To do'], title: 'Original', idempotencyKey: key });
-    const logBefore = readEventLog(boardId);
+    const logBefore = readEventLog(server, boardId);
 
     const otherTitle = await mutate(server, team.owner.token, 'createCard', { columnId: columns['To do'], title: 'Different', idempotencyKey: key }, cardFields);
     expectResult(otherTitle, 'ValidationError');
@@ -700,7 +684,7 @@ describe('idempotent retries', () => {
 
     expect(countCards('boardId = ?', rawId(boardId))).toBe(1);
     expect(await readObject(card.id)).toEqual(card);
-    expect(readEventLog(boardId)).toEqual(logBefore);
+    expect(readEventLog(server, boardId)).toEqual(logBefore);
   });
 
   it('retry after removal is forbidden', async () => {
@@ -730,7 +714,7 @@ describe('idempotent retries', () => {
     expect(members.id).not.toBe(owners.id);
     expect(members.position > owners.position).toBe(true);
     expect(countCards('boardId = ?', rawId(boardId))).toBe(2);
-    expect(readEventLog(boardId).filter((row) => row.type === 'CARD_CREATED').map((row) => row.actorId)).toEqual([rawId(team.owner.id), rawId(team.member.id)]);
+    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_CREATED').map((row) => row.actorId)).toEqual([rawId(team.owner.id), rawId(team.member.id)]);
   });
 
   it('concurrent duplicates create one card', async () => {
@@ -758,7 +742,7 @@ describe('idempotent retries', () => {
       expect(result.message).toMatch(/1 to 200 characters/);
     }
     expect(countCards('boardId = ?', rawId(boardId))).toBe(0);
-    expect(readEventLog(boardId).filter((row) => row.type === 'CARD_CREATED')).toEqual([]);
+    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_CREATED')).toEqual([]);
 
     const longest = await newCard(team.owner, { columnId: columns['To do'], title: 'Keyed at the limit', idempotencyKey: 'k'.repeat(200) });
     expect(countCards('boardId = ?', rawId(boardId))).toBe(1);

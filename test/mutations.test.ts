@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { graphql, graphqlData, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
 import { createCard, createTeam, mutate, signUp, type Team, expectResult, rawId } from './support/fixtures.js';
-import { startServer, type TestServer, waitForListeners } from './support/server.js';
+import { startServer, type TestServer, waitForListeners, readEventLog } from './support/server.js';
 
 /** Every field of every event type, so each test can check the ones its mutation sets. */
 const eventFields = `
@@ -140,22 +139,7 @@ class BoardWatch {
   }
 }
 
-interface EventRow {
-  sequence: number;
-  type: string;
-  payload: string;
-  actorId: string | null;
-}
 
-/** Reads the board's BoardEvent rows straight from the SQLite file, opened read-only. */
-function readEventLog(boardId: string): EventRow[] {
-  const db = new Database(server.databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT sequence, type, payload, actorId FROM BoardEvent WHERE boardId = ? ORDER BY sequence').all(rawId(boardId)) as EventRow[];
-  } finally {
-    db.close();
-  }
-}
 
 /** GraphQL type name of a stored event type: CARD_MOVED is delivered as CardMovedEvent. */
 function typenameOf(type: string): string {
@@ -615,7 +599,7 @@ describe('card mutations', () => {
 
     const following = await watch.next('CardUpdatedEvent');
     expect(following.sequence).toBe(first.sequence + 1);
-    expect(readEventLog(boardId).filter((row) => row.type === 'CARD_ASSIGNED')).toHaveLength(1);
+    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_ASSIGNED')).toHaveLength(1);
   });
 
   it('unassignCard logs CardUnassignedEvent', async () => {
@@ -784,9 +768,9 @@ describe('event stream', () => {
     }
     expect([...delivered].sort()).toEqual([...cardIds].sort());
 
-    const rows = readEventLog(boardId).filter((row) => row.sequence > watch.startSequence);
+    const rows = readEventLog(server, boardId).filter((row) => row.sequence > watch.startSequence);
     expect(rows.map((row) => row.sequence)).toEqual(watch.events.map((event) => event.sequence));
-    expect(rows.map((row) => JSON.parse(row.payload).cardId)).toEqual(delivered.map(rawId));
+    expect(rows.map((row) => row.payload.cardId)).toEqual(delivered.map(rawId));
   });
 
   it('SSE delivers same sequence numbers', async () => {
@@ -820,7 +804,7 @@ describe('event stream', () => {
     const expected = await runMixedChanges(boardId, columns);
     for (const { typename } of expected) await watch.next(typename);
 
-    const rows = readEventLog(boardId);
+    const rows = readEventLog(server, boardId);
     const delivered = watch.events;
     // The two createColumn calls in createBoardWithColumns are events 1 and 2.
     expect(rows.map((row) => row.sequence)).toEqual([1, 2, ...delivered.map((event) => event.sequence)]);
@@ -830,7 +814,7 @@ describe('event stream', () => {
     expect(logged.map((row) => typenameOf(row.type))).toEqual(delivered.map((event) => event.__typename));
     expect(logged.map((row) => row.actorId)).toEqual(delivered.map((event) => rawId(event.actor.id)));
 
-    const payloads = logged.map((row) => JSON.parse(row.payload));
+    const payloads = logged.map((row) => row.payload);
     const cardId = rawId(delivered[0].card.id);
     expect(payloads[0]).toEqual({ cardId, columnId: rawId(columns.A!) });
     expect(payloads[1]).toEqual({ cardId, changedFields: ['description'] });

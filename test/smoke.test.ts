@@ -22,9 +22,9 @@ describe('smoke', () => {
       `subscription($b: ID!) { boardEvents(boardId: $b) { __typename sequence cursor actor { displayName } ... on CardMovedEvent { card { id title column { name } } fromColumn { name } toColumn { name } } } }`,
       { b: team.boardId },
     );
-    // The subscription is live once the server has processed subscribe; a
-    // first mutation retried until an event arrives would hide bugs, so wait
-    // for the board's listener instead.
+    // The subscription is live once the server has processed subscribe.
+    // Retrying a first mutation until an event arrives would hide bugs, so
+    // the test waits for the board's listener instead.
     await waitForListeners(server, 1);
     const moved = await mutate(server, team.member.token, 'moveCard', { cardId, toColumnId: team.doneId }, '... on Card { id column { name } }');
     expect(moved.column.name).toBe('Done');

@@ -3,7 +3,7 @@ import { generateKeyBetween, generateNKeysBetween } from 'fractional-indexing';
 /**
  * Position keys order columns and cards without renumbering: a move writes
  * one row, whose new key sorts between its new neighbours' keys. Keys grow
- * when items keep landing between the same two neighbours; a key longer than
+ * when items keep landing between the same two neighbours. A key longer than
  * this many characters makes the parent rebalance all its children's keys.
  */
 export const maxPositionLength = 50;

@@ -15,7 +15,7 @@ export interface Services {
   refreshTokenTtlSeconds: number;
   /** Open board streams of this process. */
   streams: StreamRegistry;
-  /** Who is viewing which board on this instance. */
+  /** Sessions viewing each board on this instance. */
   presence: PresenceRegistry;
   /** Events a subscription may hold before it ends with SLOW_CONSUMER. */
   subscriptionQueueLimit: number;

@@ -24,9 +24,9 @@ export type PresenceChange =
   | { type: 'JOINED' | 'LEFT' | 'FOCUS_CHANGED'; session: PresenceSession };
 
 /**
- * Who is viewing which board, in the memory of this process. Presence is
- * ephemeral: it is never written to the database or the event log, and a
- * session leaves when its subscription ends for any reason.
+ * Registry of the sessions viewing each board, in the memory of this process.
+ * Presence is ephemeral: it is never written to the database or the event
+ * log. A session leaves when its subscription ends for any reason.
  */
 export class PresenceRegistry {
   private readonly sessions = new Map<string, PresenceSession>();

@@ -10,7 +10,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
     NOT_FOUND: { value: ErrorCode.NOT_FOUND, description: 'The object does not exist or was deleted.' },
     FORBIDDEN: { value: ErrorCode.FORBIDDEN, description: 'The viewer is not a member, or their role does not allow this.' },
     UNAUTHENTICATED: { value: ErrorCode.UNAUTHENTICATED, description: 'No valid access token: sign in, or refresh an expired token, then retry.' },
-    CONFLICT: { value: ErrorCode.CONFLICT, description: 'The object changed since expectedVersion; nothing was changed. `current` holds its state: merge, then retry.' },
+    CONFLICT: { value: ErrorCode.CONFLICT, description: 'The object changed since expectedVersion; nothing was changed. `current` contains its state: merge, then retry.' },
     CURSOR_EXPIRED: { value: ErrorCode.CURSOR_EXPIRED, description: 'The cursor is older than the kept event log. Refetch, then subscribe without `after`.' },
     SLOW_CONSUMER: { value: ErrorCode.SLOW_CONSUMER, description: 'The subscriber fell too far behind and was ended. Resubscribe with `after` set to the last cursor received.' },
     INTERNAL_SERVER_ERROR: { value: ErrorCode.INTERNAL_SERVER_ERROR, description: 'An unexpected failure inside the server; it is logged there. Retrying may succeed.' },

@@ -8,6 +8,12 @@ export const idempotencyKeyDescription = `Makes retries safe: a retry with the s
 
 export const expectedVersionDescription = 'Change nothing and return a ConflictError with the current state unless the object is still at this version.';
 
+/** Orders object keys by UTF-16 code units, independent of locale. */
+function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
 /** Serialises a value with object keys sorted, so equal inputs hash equally. */
 function stableJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
@@ -15,7 +21,7 @@ function stableJson(value: unknown): string {
   if (value && typeof value === 'object') {
     const entries = Object.entries(value)
       .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => compareKeys(a, b));
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);

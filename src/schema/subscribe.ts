@@ -17,7 +17,7 @@ const resultsKeptPerOperation = 2_000;
 
 /**
  * Executions of subscription events shared between subscribers. Subscribers
- * with the same document, operation name and variables form a group; within
+ * with the same document, operation name and variables form a group. Within
  * it, an event is executed once per access scope, and every subscriber gets
  * that one result object.
  */

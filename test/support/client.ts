@@ -82,7 +82,7 @@ export class Collector<T = any> {
   }
 }
 
-/** A graphql-ws client for `server`, sending `token` in connection_init. */
+/** Creates a graphql-ws client for `server` that sends `token` in connection_init. */
 export function socketClient(server: TestServer, token?: string): Client {
   return createClient({
     url: server.wsUrl,

@@ -48,7 +48,7 @@ export interface Team {
   doneId: string;
 }
 
-/** A workspace with an OWNER, a MEMBER, a VIEWER, a board with columns To do and Done, and a user outside. */
+/** Creates a workspace with an OWNER, a MEMBER and a VIEWER, a board with columns To do and Done, and a user outside it. */
 export async function createTeam(server: TestServer): Promise<Team> {
   const [owner, member, viewer, outsider] = await Promise.all([
     signUp(server, 'owner'),

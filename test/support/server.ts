@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'graphql-yoga';
@@ -89,5 +91,26 @@ export async function waitForListeners(server: TestServer, count: number, mode: 
       throw new Error(`Timed out after 5 s waiting for ${mode} ${count} bus listener(s); found ${server.app.services.bus.listenerCount()}.`);
     }
     await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** One row of a board's event log, with its payload parsed. */
+export interface EventRow {
+  sequence: number;
+  type: string;
+  payload: any;
+  actorId: string | null;
+}
+
+/** Reads a board's BoardEvent rows, oldest first, straight from the server's SQLite file opened read-only. */
+export function readEventLog(server: TestServer, boardGlobalId: string): EventRow[] {
+  const db = new Database(server.databaseFile, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare('SELECT sequence, type, payload, actorId FROM BoardEvent WHERE boardId = ? ORDER BY sequence')
+      .all(decodeGlobalID(boardGlobalId).id) as (EventRow & { payload: string })[];
+    return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) }));
+  } finally {
+    db.close();
   }
 }
