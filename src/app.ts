@@ -9,7 +9,7 @@ import { authenticate, credentialFromSocket } from './auth/authenticate.js';
 import { resolveTokenSecret } from './auth/secret.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Settings } from './config.js';
-import { openDatabase, sqlitePath, type QueryListener } from './db/client.js';
+import { databaseKind, describeDatabase, openDatabase, sqlitePath, type QueryListener } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
@@ -118,10 +118,15 @@ function listenError(error: NodeJS.ErrnoException, settings: Settings): Error {
  */
 export async function createApp(settings: Settings, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(settings.logLevel);
-  const databaseFile = sqlitePath(settings.databaseUrl);
-  const tokenSecret = resolveTokenSecret(settings, path.dirname(databaseFile), logger);
-  if (options.migrate !== false) await migrateDatabase(`file:${databaseFile}`);
-  const db = await openDatabase(settings.databaseUrl, options.onQuery);
+  // The development token secret is kept beside the SQLite file, or in ./data with PostgreSQL.
+  const dataDir = databaseKind(settings.databaseUrl) === 'sqlite' ? path.dirname(sqlitePath(settings.databaseUrl)) : path.resolve('data');
+  const tokenSecret = resolveTokenSecret(settings, dataDir, logger);
+  if (options.migrate !== false) await migrateDatabase(settings.databaseUrl);
+  const db = await openDatabase(settings.databaseUrl, {
+    onQuery: options.onQuery,
+    poolSize: settings.databasePoolSize,
+    onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it is replaced on next use'),
+  });
   const bus = settings.redisUrl
     ? await createRedisBus({ url: settings.redisUrl, prefix: settings.redisPrefix, logger })
     : createMemoryBus((error, topic) => logger.error({ err: error, topic }, 'event bus listener failed'));
@@ -158,6 +163,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         authProblem: auth.problem,
         loaders: createLoaders(db),
         logger,
+        signal: initial.connectionParams ? undefined : initial.request.signal,
       } satisfies Context;
     },
   });
@@ -252,7 +258,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
             await pruneIdempotencyRecords(services);
           };
           stopPruning = schedulePruning(prune, logger, 10 * 60_000);
-          logger.info({ url, database: databaseFile, bus: settings.redisUrl ? 'redis' : 'memory' }, 'Tandem started');
+          logger.info({ url, database: describeDatabase(settings.databaseUrl), bus: settings.redisUrl ? 'redis' : 'memory' }, 'Tandem started');
           resolve({ url, port });
         });
       }),

@@ -6,8 +6,14 @@ export interface Settings {
   port: number;
   /** Interface to listen on. Default `localhost`. */
   host: string;
-  /** `file:PATH` for SQLite (relative paths resolve from the working directory). Default `file:./data/tandem.db`. */
+  /**
+   * `file:PATH` for SQLite (relative paths resolve from the working
+   * directory) or `postgresql://USER:PASSWORD@HOST:PORT/DATABASE` for
+   * PostgreSQL. Default `file:./data/tandem.db`.
+   */
   databaseUrl: string;
+  /** Most connections each instance opens to PostgreSQL. Default 10; SQLite ignores it. */
+  databasePoolSize: number;
   /** HMAC secret for access tokens, at least 32 characters; generated in development when unset. */
   tokenSecret: string | undefined;
   /** pino level: fatal, error, warn, info, debug, trace or silent. Default `info`. */
@@ -66,8 +72,11 @@ const environment = z.object({
   HOST: z.string().min(1, { message: 'expected a host name or address' }).default('localhost'),
   DATABASE_URL: z
     .string()
-    .regex(/^file:.+/, { message: 'expected file:PATH for SQLite, for example file:./data/tandem.db' })
+    .regex(/^(file:.+|postgres(ql)?:\/\/.+)/, {
+      message: 'expected file:PATH for SQLite (for example file:./data/tandem.db) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE',
+    })
     .default('file:./data/tandem.db'),
+  DATABASE_POOL_SIZE: integer(1, 1_000).default(10),
   TOKEN_SECRET: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -97,7 +106,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      const shown = name === 'TOKEN_SECRET' ? '(hidden)' : JSON.stringify(present[name]);
+      // URLs may hold a password; it is not repeated in the message.
+      const shown = name === 'TOKEN_SECRET' ? '(hidden)' : JSON.stringify(present[name]?.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@'));
       return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid environment:\n  ${lines.join('\n  ')}`);
@@ -107,6 +117,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     port: values.PORT,
     host: values.HOST,
     databaseUrl: values.DATABASE_URL,
+    databasePoolSize: values.DATABASE_POOL_SIZE,
     tokenSecret: values.TOKEN_SECRET,
     logLevel: values.LOG_LEVEL,
     nodeEnv: values.NODE_ENV,

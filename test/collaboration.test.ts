@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { generateKeyBetween } from 'fractional-indexing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { graphqlData, socketClient, subscribeSocket, type Collector, type GraphQLResponse } from './support/client.js';
 import { createTeam, mutate, signUp, type Team, type TestUser, expectResult, rawId } from './support/fixtures.js';
+import { queryRows } from './support/database.js';
 import { startServer, type TestServer, waitForListeners, readEventLog } from './support/server.js';
 
 /** Maximum length of a stored position key. A longer key makes the server rebalance the siblings first. */
@@ -85,14 +85,10 @@ async function eventsBeforeMarker(collector: Collector<GraphQLResponse>, boardId
 
 
 
-/** Counts the rows of table Card that match `where`, read straight from the SQLite file. */
-function countCards(where: string, ...values: unknown[]): number {
-  const db = new Database(server.databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare(`SELECT COUNT(*) AS count FROM Card WHERE ${where}`).get(...values) as { count: number }).count;
-  } finally {
-    db.close();
-  }
+/** Counts the rows of table Card that match `where`, read straight from the server's database. */
+async function countCards(where: string, ...values: unknown[]): Promise<number> {
+  const [row] = await queryRows<{ count: number }>(server.databaseUrl, `SELECT COUNT(*) AS "count" FROM "Card" WHERE ${where}`, ...values);
+  return row!.count;
 }
 
 /** Reads an object by global id with `subjectFields`, as the owner sees it. */
@@ -293,7 +289,7 @@ describe('version conflicts', () => {
     const before = await readObject(objectId);
     expect(before.__typename).toBe(conflictCase.typename);
     expect(before.version).toBe(2);
-    const logBefore = readEventLog(server, boardId);
+    const logBefore = await readEventLog(server, boardId);
 
     // A version ahead of the object, or below 1, was never issued: a validation error.
     for (const expectedVersion of [3, 0]) {
@@ -302,7 +298,7 @@ describe('version conflicts', () => {
       expect(result.field).toBe('input.expectedVersion');
       expect(result.message).toMatch(/only reached version 2/);
       expect(await readObject(objectId), `${conflictCase.typename} after the invalid version`).toEqual(before);
-      expect(readEventLog(server, boardId), 'event log after the invalid version').toEqual(logBefore);
+      expect(await readEventLog(server, boardId), 'event log after the invalid version').toEqual(logBefore);
     }
 
     // One version behind, as after a missed change.
@@ -316,7 +312,7 @@ describe('version conflicts', () => {
       expect(result.current).toEqual(before);
 
       expect(await readObject(objectId), `${conflictCase.typename} after the conflict`).toEqual(before);
-      expect(readEventLog(server, boardId), 'event log after the conflict').toEqual(logBefore);
+      expect(await readEventLog(server, boardId), 'event log after the conflict').toEqual(logBefore);
     }
 
     const result = await mutate(server, conflictCase.user().token, conflictCase.mutation, { ...input, expectedVersion: 2 }, versionedFields[conflictCase.typename]!);
@@ -326,7 +322,7 @@ describe('version conflicts', () => {
     conflictCase.checkChanged(result, before);
     expect(await readObject(objectId)).toEqual(result);
 
-    const added = readEventLog(server, boardId).slice(logBefore.length);
+    const added = (await readEventLog(server, boardId)).slice(logBefore.length);
     expect(added.map((row) => row.type)).toEqual([conflictCase.eventType]);
     expect(added[0]!.actorId).toBe(rawId(conflictCase.user().id));
   });
@@ -342,7 +338,7 @@ describe('concurrent moves', () => {
     for (let round = 0; round < 10; round += 1) {
       const before = await readObject(card.id);
       const [targetA, targetB] = Object.values(columns).filter((columnId) => columnId !== before.column.id);
-      const logBefore = readEventLog(server, boardId);
+      const logBefore = await readEventLog(server, boardId);
 
       const results = await Promise.all([
         mutate(server, team.owner.token, 'moveCard', { cardId: card.id, toColumnId: targetA, expectedVersion: before.version }, `${cardFields} ${conflictFields}`),
@@ -371,7 +367,7 @@ describe('concurrent moves', () => {
       expect(after.column.id).toBe(winnerTarget);
       expect(after.version).toBe(before.version + 1);
 
-      const added = readEventLog(server, boardId).slice(logBefore.length);
+      const added = (await readEventLog(server, boardId)).slice(logBefore.length);
       expect(added.map((row) => row.type), `round ${round} event log`).toEqual(['CARD_MOVED']);
       expect(added[0]!.payload).toMatchObject({ cardId: rawId(card.id), fromColumnId: rawId(before.column.id), toColumnId: rawId(winnerTarget) });
     }
@@ -390,7 +386,7 @@ describe('field-level merging', () => {
 
     for (let round = 1; round <= 5; round += 1) {
       const before = await readObject(card.id);
-      const logBefore = readEventLog(server, boardId);
+      const logBefore = await readEventLog(server, boardId);
 
       const [titleResult, descriptionResult] = await Promise.all([
         mutate(server, team.owner.token, 'updateCard', { cardId: card.id, title: `Title ${round}` }, cardFields),
@@ -404,7 +400,7 @@ describe('field-level merging', () => {
       expect(after.description, `round ${round}`).toBe(`Description ${round}`);
       expect(after.version).toBe(before.version + 2);
 
-      const added = readEventLog(server, boardId).slice(logBefore.length);
+      const added = (await readEventLog(server, boardId)).slice(logBefore.length);
       expect(added.map((row) => row.type)).toEqual(['CARD_UPDATED', 'CARD_UPDATED']);
       expect(added.map((row) => row.payload.changedFields).sort()).toEqual([['description'], ['title']]);
     }
@@ -441,7 +437,7 @@ describe('inserts between neighbours', () => {
   it('concurrent creates land between neighbours', async () => {
     const { boardId, columns, ids } = await neighbourBoard('Inserts');
     const before = await columnCards(boardId, columns.Main!);
-    const logBefore = readEventLog(server, boardId);
+    const logBefore = await readEventLog(server, boardId);
 
     const created = await Promise.all([
       newCard(team.owner, { columnId: columns.Main, title: 'A1', afterCardId: ids.X }),
@@ -457,14 +453,14 @@ describe('inserts between neighbours', () => {
     // No renumbering: the cards that were there keep their keys and versions.
     expect(after.filter((card) => !card.title.startsWith('A'))).toEqual(before);
 
-    const added = readEventLog(server, boardId).slice(logBefore.length);
+    const added = (await readEventLog(server, boardId)).slice(logBefore.length);
     expect(added.map((row) => row.type)).toEqual(['CARD_CREATED', 'CARD_CREATED']);
   });
 
   it('concurrent moves land between neighbours', async () => {
     const { boardId, columns, ids } = await neighbourBoard('Moves');
     const before = await columnCards(boardId, columns.Main!);
-    const logBefore = readEventLog(server, boardId);
+    const logBefore = await readEventLog(server, boardId);
 
     const moved = await Promise.all([
       mutate(server, team.owner.token, 'moveCard', { cardId: ids.M1, toColumnId: columns.Main, afterCardId: ids.X }, cardFields),
@@ -480,7 +476,7 @@ describe('inserts between neighbours', () => {
     expect(after.filter((card) => !card.title.startsWith('M'))).toEqual(before);
     expect(await columnCards(boardId, columns.Side!)).toEqual([]);
 
-    const added = readEventLog(server, boardId).slice(logBefore.length);
+    const added = (await readEventLog(server, boardId)).slice(logBefore.length);
     expect(added.map((row) => row.type)).toEqual(['CARD_MOVED', 'CARD_MOVED']);
     expect(added.map((row) => row.payload.cardId).sort()).toEqual([rawId(ids.M1!), rawId(ids.M2!)].sort());
   });
@@ -511,7 +507,7 @@ describe('position rebalancing', () => {
     expect(before.map((card) => card.id)).toEqual(expectedOrder);
     expectOrderedPositions(before.map((card) => card.position));
     expect(Math.max(...before.map((card) => card.position.length))).toBeGreaterThan(maxPositionLength - 5);
-    const logBefore = readEventLog(server, boardId);
+    const logBefore = await readEventLog(server, boardId);
     expect(logBefore.filter((row) => row.type === 'CARD_MOVED'), 'moves logged before the keys grew past the limit').toEqual([]);
     const events = await watchBoard(boardId);
 
@@ -534,7 +530,7 @@ describe('position rebalancing', () => {
       const bump = rekeyed.includes(card) ? 1 : 0;
       expect(afterById.get(card.id)!.version, `version of ${card.title}`).toBe(card.version + bump);
     }
-    const added = readEventLog(server, boardId).slice(logBefore.length);
+    const added = (await readEventLog(server, boardId)).slice(logBefore.length);
     expect(added.map((row) => row.sequence)).toEqual(added.map((_row, index) => logBefore.length + index + 1));
     expect(added.map((row) => row.type)).toEqual([...rekeyed.map(() => 'CARD_MOVED'), 'CARD_CREATED']);
     expect(added.every((row) => row.actorId === rawId(team.member.id))).toBe(true);
@@ -580,7 +576,7 @@ describe('position rebalancing', () => {
     const before = await boardColumns(boardId);
     expect(before.map((column) => column.id)).toEqual(order);
     expectOrderedPositions(before.map((column) => column.position));
-    const logBefore = readEventLog(server, boardId);
+    const logBefore = await readEventLog(server, boardId);
     const events = await watchBoard(boardId);
     const [, second, mover, ...rest] = order;
 
@@ -604,7 +600,7 @@ describe('position rebalancing', () => {
       const bump = rekeyed.includes(column) ? 1 : 0;
       expect(afterById.get(column.id)!.version, `version of column ${column.name}`).toBe(column.version + bump);
     }
-    const added = readEventLog(server, boardId).slice(logBefore.length);
+    const added = (await readEventLog(server, boardId)).slice(logBefore.length);
     expect(added.map((row) => row.sequence)).toEqual(added.map((_row, index) => logBefore.length + index + 1));
     expect(added.map((row) => row.type)).toEqual([...rekeyed.map(() => 'COLUMN_MOVED'), 'COLUMN_MOVED']);
     expect(added.map((row) => row.payload)).toEqual(
@@ -626,8 +622,8 @@ describe('idempotent retries', () => {
     return `${label}-${keyCounter}-${Date.now()}`;
   }
 
-  function countCardEvents(boardId: string, type: string, cardId: string): number {
-    return readEventLog(server, boardId).filter((row) => row.type === type && row.payload.cardId === rawId(cardId)).length;
+  async function countCardEvents(boardId: string, type: string, cardId: string): Promise<number> {
+    return (await readEventLog(server, boardId)).filter((row) => row.type === type && row.payload.cardId === rawId(cardId)).length;
   }
 
   it('retried createCard returns same card', async () => {
@@ -638,8 +634,8 @@ describe('idempotent retries', () => {
     const retry = await newCard(team.owner, input);
 
     expect(retry).toEqual(first);
-    expect(countCards('columnId = ?', rawId(columns['To do']!))).toBe(1);
-    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_CREATED')).toHaveLength(1);
+    expect(await countCards('"columnId" = ?', rawId(columns['To do']!))).toBe(1);
+    expect((await readEventLog(server, boardId)).filter((row) => row.type === 'CARD_CREATED')).toHaveLength(1);
   });
 
   it('retried moveCard changes nothing more', async () => {
@@ -652,7 +648,7 @@ describe('idempotent retries', () => {
     expect(first.version).toBe(card.version + 1);
     const retry = expectResult(await mutate(server, team.owner.token, 'moveCard', input, cardFields), 'Card');
     expect(retry).toEqual(first);
-    expect(countCardEvents(boardId, 'CARD_MOVED', card.id)).toBe(1);
+    expect(await countCardEvents(boardId, 'CARD_MOVED', card.id)).toBe(1);
 
     // Someone moves the card back, so a late retry of the first move must not undo that.
     expectResult(await mutate(server, team.member.token, 'moveCard', { cardId: card.id, toColumnId: columns['To do'] }, cardFields), 'Card');
@@ -661,14 +657,14 @@ describe('idempotent retries', () => {
     const now = await readObject(card.id);
     expect(now.column.id).toBe(columns['To do']);
     expect(now.version).toBe(card.version + 2);
-    expect(countCardEvents(boardId, 'CARD_MOVED', card.id)).toBe(2);
+    expect(await countCardEvents(boardId, 'CARD_MOVED', card.id)).toBe(2);
   });
 
   it('reused key with other input fails', async () => {
     const { boardId, columns } = await createBoardWithColumns('Retries reuse', ['To do', 'Done']);
     const key = newKey('reuse');
     const card = await newCard(team.owner, { columnId: columns['To do'], title: 'Original', idempotencyKey: key });
-    const logBefore = readEventLog(server, boardId);
+    const logBefore = await readEventLog(server, boardId);
 
     const otherTitle = await mutate(server, team.owner.token, 'createCard', { columnId: columns['To do'], title: 'Different', idempotencyKey: key }, cardFields);
     expectResult(otherTitle, 'ValidationError');
@@ -682,9 +678,9 @@ describe('idempotent retries', () => {
     expect(otherOperation.field).toBe('input.idempotencyKey');
     expect(otherOperation.message).toMatch(/already used/);
 
-    expect(countCards('boardId = ?', rawId(boardId))).toBe(1);
+    expect(await countCards('"boardId" = ?', rawId(boardId))).toBe(1);
     expect(await readObject(card.id)).toEqual(card);
-    expect(readEventLog(server, boardId)).toEqual(logBefore);
+    expect(await readEventLog(server, boardId)).toEqual(logBefore);
   });
 
   it('retry after removal is forbidden', async () => {
@@ -713,8 +709,8 @@ describe('idempotent retries', () => {
 
     expect(members.id).not.toBe(owners.id);
     expect(members.position > owners.position).toBe(true);
-    expect(countCards('boardId = ?', rawId(boardId))).toBe(2);
-    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_CREATED').map((row) => row.actorId)).toEqual([rawId(team.owner.id), rawId(team.member.id)]);
+    expect(await countCards('"boardId" = ?', rawId(boardId))).toBe(2);
+    expect((await readEventLog(server, boardId)).filter((row) => row.type === 'CARD_CREATED').map((row) => row.actorId)).toEqual([rawId(team.owner.id), rawId(team.member.id)]);
   });
 
   it('concurrent duplicates create one card', async () => {
@@ -725,10 +721,10 @@ describe('idempotent retries', () => {
       const [first, second] = await Promise.all([newCard(team.owner, input), newCard(team.owner, input)]);
 
       expect(second.id, `round ${round}`).toBe(first.id);
-      expect(countCards('boardId = ? AND title = ?', rawId(boardId), `Twin ${round}`)).toBe(1);
-      expect(countCardEvents(boardId, 'CARD_CREATED', first.id)).toBe(1);
+      expect(await countCards('"boardId" = ? AND "title" = ?', rawId(boardId), `Twin ${round}`)).toBe(1);
+      expect(await countCardEvents(boardId, 'CARD_CREATED', first.id)).toBe(1);
     }
-    expect(countCards('boardId = ?', rawId(boardId))).toBe(5);
+    expect(await countCards('"boardId" = ?', rawId(boardId))).toBe(5);
   });
 
   it('empty and oversized keys fail', async () => {
@@ -741,11 +737,11 @@ describe('idempotent retries', () => {
       expect(result.field).toBe('input.idempotencyKey');
       expect(result.message).toMatch(/1 to 200 characters/);
     }
-    expect(countCards('boardId = ?', rawId(boardId))).toBe(0);
-    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_CREATED')).toEqual([]);
+    expect(await countCards('"boardId" = ?', rawId(boardId))).toBe(0);
+    expect((await readEventLog(server, boardId)).filter((row) => row.type === 'CARD_CREATED')).toEqual([]);
 
     const longest = await newCard(team.owner, { columnId: columns['To do'], title: 'Keyed at the limit', idempotencyKey: 'k'.repeat(200) });
-    expect(countCards('boardId = ?', rawId(boardId))).toBe(1);
+    expect(await countCards('"boardId" = ?', rawId(boardId))).toBe(1);
     expect(longest.title).toBe('Keyed at the limit');
   });
 });

@@ -21,13 +21,26 @@ describe('loadSettings', () => {
   it.each([
     ['PORT', 'eighty', /PORT="eighty": expected a whole number/],
     ['PORT', '70000', /PORT="70000": expected at most 65535/],
-    ['DATABASE_URL', 'postgres://nowhere', /DATABASE_URL=.*expected file:PATH/],
+    ['DATABASE_URL', 'mysql://127.0.0.1/tandem', /DATABASE_URL=.*expected file:PATH for SQLite .* or postgresql:\/\//],
+    ['DATABASE_POOL_SIZE', '0', /DATABASE_POOL_SIZE="0": expected at least 1/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
     ['TOKEN_SECRET', 'short', /TOKEN_SECRET=\(hidden\): expected at least 32 characters/],
     ['ACCESS_TOKEN_TTL_SECONDS', '5', /ACCESS_TOKEN_TTL_SECONDS="5": expected at least 10/],
   ])('rejects %s=%s', (name, value, message) => {
     expect(() => loadSettings({ [name]: value })).toThrow(ConfigError);
     expect(() => loadSettings({ [name]: value })).toThrow(message);
+  });
+
+  it('selects PostgreSQL by URL', () => {
+    const settings = loadSettings({ DATABASE_URL: 'postgresql://tandem:pw@127.0.0.1:5432/tandem', DATABASE_POOL_SIZE: '25' });
+    expect(settings.databaseUrl).toBe('postgresql://tandem:pw@127.0.0.1:5432/tandem');
+    expect(settings.databasePoolSize).toBe(25);
+    expect(loadSettings({ DATABASE_URL: 'postgres://127.0.0.1/tandem' }).databaseUrl).toBe('postgres://127.0.0.1/tandem');
+  });
+
+  it('never prints a URL password', () => {
+    expect(() => loadSettings({ DATABASE_URL: 'mysql://tandem:hunter2@127.0.0.1/tandem' })).toThrow(/mysql:\/\/tandem:\*\*\*@127\.0\.0\.1/);
+    expect(() => loadSettings({ DATABASE_URL: 'mysql://tandem:hunter2@127.0.0.1/tandem' })).not.toThrow(/hunter2/);
   });
 
   it('never prints the token secret', () => {

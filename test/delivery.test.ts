@@ -1,17 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import path from 'node:path';
 import { useOnResolve, type OnResolveOptions } from '@envelop/on-resolve';
-import Database from 'better-sqlite3';
 import { createClient, type Client } from 'graphql-ws';
 import type { Plugin } from 'graphql-yoga';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import type { Settings } from '../src/config.js';
 import type { Services } from '../src/domain/services.js';
 import { serialisation } from '../src/http/shared-json.js';
 import type { Context } from '../src/schema/context.js';
 import { graphqlData, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
+import { backupTestDatabase } from './support/database.js';
 import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
 import { startServer, type StartOptions, type TestServer } from './support/server.js';
 
@@ -429,13 +428,7 @@ describe('event delivery', () => {
       // log than the one that issued the cursor.
       const server = await startTestServer();
       const team = await createTeam(server);
-      const backup = path.join(inject('testRoot'), `${randomUUID()}-backup.db`);
-      const source = new Database(server.databaseFile, { readonly: true });
-      try {
-        await source.backup(backup);
-      } finally {
-        source.close();
-      }
+      const backup = await backupTestDatabase(server.databaseUrl);
       const restoredSequence = await eventSequenceOf(server, team.owner.token, team.boardId);
 
       const client = disposeAfterTest(socketClient(server, team.viewer.token));

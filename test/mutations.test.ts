@@ -599,7 +599,7 @@ describe('card mutations', () => {
 
     const following = await watch.next('CardUpdatedEvent');
     expect(following.sequence).toBe(first.sequence + 1);
-    expect(readEventLog(server, boardId).filter((row) => row.type === 'CARD_ASSIGNED')).toHaveLength(1);
+    expect((await readEventLog(server, boardId)).filter((row) => row.type === 'CARD_ASSIGNED')).toHaveLength(1);
   });
 
   it('unassignCard logs CardUnassignedEvent', async () => {
@@ -768,7 +768,7 @@ describe('event stream', () => {
     }
     expect([...delivered].sort()).toEqual([...cardIds].sort());
 
-    const rows = readEventLog(server, boardId).filter((row) => row.sequence > watch.startSequence);
+    const rows = (await readEventLog(server, boardId)).filter((row) => row.sequence > watch.startSequence);
     expect(rows.map((row) => row.sequence)).toEqual(watch.events.map((event) => event.sequence));
     expect(rows.map((row) => row.payload.cardId)).toEqual(delivered.map(rawId));
   });
@@ -804,7 +804,7 @@ describe('event stream', () => {
     const expected = await runMixedChanges(boardId, columns);
     for (const { typename } of expected) await watch.next(typename);
 
-    const rows = readEventLog(server, boardId);
+    const rows = await readEventLog(server, boardId);
     const delivered = watch.events;
     // The two createColumn calls in createBoardWithColumns are events 1 and 2.
     expect(rows.map((row) => row.sequence)).toEqual([1, 2, ...delivered.map((event) => event.sequence)]);

@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { graphql, graphqlData, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
 import { createCard, createTeam, mutate, signUp, type Team, type TestUser } from './support/fixtures.js';
+import { queryRows } from './support/database.js';
 import { startServer, type TestServer } from './support/server.js';
 import type { PresenceSession } from '../src/realtime/presence.js';
 import { parseId } from '../src/schema/ids.js';
@@ -489,7 +489,7 @@ describe('presence', () => {
   it('presence never touches event log', async () => {
     const { boardId, columnId } = await createBoard(server, team, 'No log');
     const cardId = await createCard(server, team.owner.token, columnId, 'Focused');
-    const logBefore = readEventLog(server, boardId);
+    const logBefore = await logSize(server, boardId);
     const boardQuery = `query($b: ID!) { board(id: $b) { ... on Board { eventSequence version } } }`;
     const boardBefore = (await graphqlData(server, boardQuery, { b: boardId }, team.owner.token)).board;
     expect(boardBefore.eventSequence).toBe(logBefore.eventSequence);
@@ -510,24 +510,19 @@ describe('presence', () => {
       () => `the board to have no presence; found ${presentOn(server, boardId).length} session(s)`,
     );
 
-    expect(readEventLog(server, boardId)).toEqual(logBefore);
+    expect(await logSize(server, boardId)).toEqual(logBefore);
     const boardAfter = (await graphqlData(server, boardQuery, { b: boardId }, team.owner.token)).board;
     expect(boardAfter).toEqual(boardBefore);
   });
 });
 
-/** Reads the board's eventSequence and its BoardEvent row count straight from SQLite. */
-function readEventLog(server: TestServer, boardId: string): { eventSequence: number; rows: number } {
+/** Reads the board's eventSequence and its BoardEvent row count straight from the server's database. */
+async function logSize(server: TestServer, boardId: string): Promise<{ eventSequence: number; rows: number }> {
   const databaseId = parseId(boardId, 'Board', 'boardId');
-  const db = new Database(server.databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    const board = db.prepare('SELECT eventSequence FROM Board WHERE id = ?').get(databaseId) as { eventSequence: number } | undefined;
-    const events = db.prepare('SELECT COUNT(*) AS rows FROM BoardEvent WHERE boardId = ?').get(databaseId) as { rows: number };
-    if (!board) throw new Error(`Board ${boardId} was not found in ${server.databaseFile}`);
-    return { eventSequence: board.eventSequence, rows: events.rows };
-  } finally {
-    db.close();
-  }
+  const [board] = await queryRows<{ eventSequence: number }>(server.databaseUrl, 'SELECT "eventSequence" FROM "Board" WHERE "id" = ?', databaseId);
+  const [events] = await queryRows<{ rows: number }>(server.databaseUrl, 'SELECT COUNT(*) AS "rows" FROM "BoardEvent" WHERE "boardId" = ?', databaseId);
+  if (!board) throw new Error(`Board ${boardId} was not found in ${server.databaseUrl}`);
+  return { eventSequence: board.eventSequence, rows: events!.rows };
 }
 
 describe('presence keepalive', () => {

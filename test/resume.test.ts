@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TandemClient, type BoardEvent, type BoardSubscription, type ReceivedError } from '../sdk/index.js';
+import { createTestDatabase, queryRows } from './support/database.js';
 import { createCard, createTeam, type Team } from './support/fixtures.js';
 import { startServer, testTokenSecret, type TestServer } from './support/server.js';
 
@@ -219,18 +219,13 @@ function rawId(globalId: string): string {
   return Buffer.from(globalId, 'base64').toString('utf8').split(':')[1]!;
 }
 
-/** Reads a board's counter and log from the SQLite file, read-only, beside the running server. */
-function readBoardLog(databaseFile: string, boardGlobalId: string): { eventSequence: number; rows: LogRow[] } {
-  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    const boardId = rawId(boardGlobalId);
-    const board = db.prepare('SELECT eventSequence FROM Board WHERE id = ?').get(boardId) as { eventSequence: number } | undefined;
-    if (!board) throw new Error(`Board ${boardId} not found in ${databaseFile}`);
-    const rows = db.prepare('SELECT sequence, type FROM BoardEvent WHERE boardId = ? ORDER BY sequence').all(boardId) as LogRow[];
-    return { eventSequence: board.eventSequence, rows };
-  } finally {
-    db.close();
-  }
+/** Reads a board's counter and log from the database, beside the running server. */
+async function readBoardLog(databaseUrl: string, boardGlobalId: string): Promise<{ eventSequence: number; rows: LogRow[] }> {
+  const boardId = rawId(boardGlobalId);
+  const [board] = await queryRows<{ eventSequence: number }>(databaseUrl, 'SELECT "eventSequence" FROM "Board" WHERE "id" = ?', boardId);
+  if (!board) throw new Error(`Board ${boardId} not found in ${databaseUrl}`);
+  const rows = await queryRows<LogRow>(databaseUrl, 'SELECT "sequence", "type" FROM "BoardEvent" WHERE "boardId" = ? ORDER BY "sequence"', boardId);
+  return { eventSequence: board.eventSequence, rows };
 }
 
 /** Returns the GraphQL type name of a log type, as in the table of docs/PROTOCOL.md: CARD_UPDATED becomes CardUpdatedEvent. */
@@ -341,10 +336,8 @@ async function createCards(target: TestServer, team: Team, count: number): Promi
 
 describe('board stream resume', () => {
   it('survives SIGKILL during a burst', { timeout: 90_000 }, async () => {
-    const dir = fs.mkdtempSync(path.join(inject('testRoot'), 'resume-'));
-    const databaseFile = path.join(dir, 'tandem.db');
-    fs.copyFileSync(inject('templateDatabase'), databaseFile);
-    const env = { HOST: '127.0.0.1', DATABASE_URL: `file:${databaseFile}`, TOKEN_SECRET: testTokenSecret };
+    const databaseUrl = await createTestDatabase();
+    const env = { HOST: '127.0.0.1', DATABASE_URL: databaseUrl, TOKEN_SECRET: testTokenSecret };
     let server = await startServerProcess({ ...env, PORT: '0' });
     const { url, wsUrl, port } = server;
     const target = httpTarget(url);
@@ -360,7 +353,7 @@ describe('board stream resume', () => {
     const subscribers = [team.owner, team.member, team.viewer];
     const watchers = Array.from({ length: 20 }, (_, n) => watchBoard(sdkClient(wsUrl, subscribers[n % 3]!.token), team.boardId, start.cursor));
     expect(await mark()).toBe('succeeded');
-    const beforeBurst = readBoardLog(databaseFile, team.boardId).eventSequence;
+    const beforeBurst = (await readBoardLog(databaseUrl, team.boardId)).eventSequence;
     await waitFor(
       () => watchers.every((watcher) => (watcher.events.at(-1)?.sequence ?? 0) >= beforeBurst),
       () => `all 20 clients to reach sequence ${beforeBurst}; reached ${watchers.map((w) => w.events.at(-1)?.sequence ?? 0).join(',')}`,
@@ -399,7 +392,7 @@ describe('board stream resume', () => {
     // The database is the truth. Its log has no gaps, and the burst logged one
     // event per success, plus at most one per request whose response the kill
     // swallowed.
-    const log = readBoardLog(databaseFile, team.boardId);
+    const log = await readBoardLog(databaseUrl, team.boardId);
     const final = log.eventSequence;
     expect(log.rows.map((row) => row.sequence), 'log sequences').toEqual(Array.from({ length: final }, (_, i) => i + 1));
     expect(final - beforeBurst, 'events logged by the burst').toBeGreaterThanOrEqual(progress.succeeded);
@@ -453,7 +446,7 @@ describe('board stream resume', () => {
     const progress = await burst;
 
     expect(progress.succeeded).toBe(500);
-    const log = readBoardLog(server.databaseFile, team.boardId);
+    const log = await readBoardLog(server.databaseUrl, team.boardId);
     await waitFor(
       () => (watcher.events.at(-1)?.sequence ?? 0) >= log.eventSequence || watcher.errors.length > 0,
       () => `the client to reach sequence ${log.eventSequence}; it reached ${watcher.events.at(-1)?.sequence}`,
@@ -483,7 +476,7 @@ describe('board stream resume', () => {
     const live = watchBoard(sdkClient(server.wsUrl, team.member.token), team.boardId, early.cursor);
     const progress = await runBurst({ total: 300, concurrency: 8, attempt: (index) => changeCard(server.url, team, cards, index) });
     expect(progress.succeeded).toBe(300);
-    const newest = readBoardLog(server.databaseFile, team.boardId).eventSequence;
+    const newest = (await readBoardLog(server.databaseUrl, team.boardId)).eventSequence;
     await waitFor(() => (live.events.at(-1)?.sequence ?? 0) >= newest, () => `live client at ${newest}`, 15_000);
 
     const deleted = await server.app.pruneEventLog();
@@ -520,7 +513,7 @@ describe('board stream resume', () => {
 
     const live = watchBoard(sdkClient(server.wsUrl, team.owner.token), team.boardId, early.cursor);
     await runBurst({ total: 30, concurrency: 4, attempt: (index) => changeCard(server.url, team, cards, index) });
-    const newest = readBoardLog(server.databaseFile, team.boardId).eventSequence;
+    const newest = (await readBoardLog(server.databaseUrl, team.boardId)).eventSequence;
     await waitFor(() => (live.events.at(-1)?.sequence ?? 0) >= newest, () => `live client at ${newest}`, 10_000);
     await server.app.pruneEventLog();
     const prunedThrough = newest - 10;
@@ -579,7 +572,7 @@ describe('board stream resume', () => {
     await change();
     await waitFor(() => resumed.events.length >= 14, () => `the last change; got ${resumed.events.length}`, 10_000);
     expectSequences('resumed subscription', resumed.events, fifth.sequence + 1, fifth.sequence + 14);
-    expect(readBoardLog(server.databaseFile, team.boardId).eventSequence).toBe(fifth.sequence + 14);
+    expect((await readBoardLog(server.databaseUrl, team.boardId)).eventSequence).toBe(fifth.sequence + 14);
     expect(first.events, 'events after unsubscribe').toHaveLength(5);
     expect(first.resumes).toEqual([]);
     expect(resumed.resumes).toEqual([]);

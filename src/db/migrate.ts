@@ -5,69 +5,101 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { databaseKind, describeDatabase, sqlitePath, unreachable, type DatabaseKind } from './client.js';
 
 const run = promisify(execFile);
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
 
 /** Thrown when `prisma migrate deploy` fails; carries the CLI's own output. */
 export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-/** Returns the names of the migrations in prisma/migrations that the database has not applied. */
-export function pendingMigrations(databaseFile: string): string[] {
-  const all = fs
-    .readdirSync(migrationsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(migrationsDir, entry.name, 'migration.sql')))
+/** The folder of a database kind's committed migrations: prisma/sqlite/migrations or prisma/postgresql/migrations. */
+export function migrationsFolder(kind: DatabaseKind): string {
+  return path.join(projectRoot, 'prisma', kind, 'migrations');
+}
+
+function committedMigrations(kind: DatabaseKind): string[] {
+  const folder = migrationsFolder(kind);
+  return fs
+    .readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(folder, entry.name, 'migration.sql')))
     .map((entry) => entry.name)
     .sort();
-  if (!fs.existsSync(databaseFile)) return all;
-  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
+}
+
+const appliedQuery = 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
+
+async function appliedMigrations(databaseUrl: string): Promise<Set<string>> {
+  if (databaseKind(databaseUrl) === 'sqlite') {
+    const file = sqlitePath(databaseUrl);
+    if (!fs.existsSync(file)) return new Set();
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get();
+      if (!table) return new Set();
+      return new Set((db.prepare(appliedQuery).all() as { migration_name: string }[]).map((row) => row.migration_name));
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
   try {
-    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get();
-    if (!table) return all;
-    const rows = db
-      .prepare('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
-      .all() as { migration_name: string }[];
-    const applied = new Set(rows.map((row) => row.migration_name));
-    return all.filter((name) => !applied.has(name));
+    await client.connect();
+  } catch (error) {
+    throw unreachable(databaseUrl, error);
+  }
+  try {
+    const table = await client.query("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present");
+    if (!table.rows[0].present) return new Set();
+    return new Set((await client.query<{ migration_name: string }>(appliedQuery)).rows.map((row) => row.migration_name));
   } finally {
-    db.close();
+    await client.end();
   }
 }
 
+/** Returns the names of the committed migrations that the database has not applied. */
+export async function pendingMigrations(databaseUrl: string): Promise<string[]> {
+  const applied = await appliedMigrations(databaseUrl);
+  return committedMigrations(databaseKind(databaseUrl)).filter((name) => !applied.has(name));
+}
+
 /**
- * Applies every pending migration in prisma/migrations to the database, with
- * the Prisma CLI in its engine-free mode (prisma/prisma.config.ts). When nothing is
- * pending, the CLI is not run at all, so a second process can start on a
- * database a running server has open.
+ * Applies every pending migration of the database's kind, with the Prisma
+ * CLI in its engine-free mode (prisma/<kind>/prisma.config.ts). When nothing
+ * is pending, the CLI is not run at all, so another process can start on a
+ * database a running server has open. On PostgreSQL, instances starting at
+ * once are safe: `migrate deploy` holds an advisory lock while it works.
  */
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
-  const file = path.resolve(databaseUrl.replace(/^file:/, ''));
+  const kind = databaseKind(databaseUrl);
+  const url = kind === 'sqlite' ? `file:${sqlitePath(databaseUrl)}` : databaseUrl;
   // SQLite creates the file but not its folder.
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const pending = pendingMigrations(file);
+  if (kind === 'sqlite') fs.mkdirSync(path.dirname(sqlitePath(url)), { recursive: true });
+  const pending = await pendingMigrations(url);
   if (pending.length === 0) return;
 
   const require = createRequire(import.meta.url);
   const cli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
+  const where = describeDatabase(url);
   try {
-    await run(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(projectRoot, 'prisma', 'prisma.config.ts')], {
+    await run(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(projectRoot, 'prisma', kind, 'prisma.config.ts')], {
       cwd: projectRoot,
-      env: { ...process.env, DATABASE_URL: `file:${file}`, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+      env: { ...process.env, DATABASE_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
       timeout: 120_000,
     });
   } catch (error) {
     const output = error as { stdout?: string; stderr?: string };
     const detail = `${output.stderr ?? ''}\n${output.stdout ?? ''}`.trim();
     // The driver adapter reports SQLITE_BUSY as a "SocketTimeout" the CLI cannot name.
-    if (detail.includes('SocketTimeout')) {
+    if (kind === 'sqlite' && detail.includes('SocketTimeout')) {
       throw new MigrationError(
-        `Could not apply ${pending.length} pending migration(s) (${pending.join(', ')}) to ${file}: the database is in use by another process, probably a running Tandem server. Stop it, then start again.`,
+        `Could not apply ${pending.length} pending migration(s) (${pending.join(', ')}) to ${where}: the database is in use by another process, probably a running Tandem server. Stop it, then start again.`,
         { cause: error },
       );
     }
-    throw new MigrationError(`Migrating ${file} failed: ${detail || String(error)}`, { cause: error });
+    throw new MigrationError(`Migrating ${where} failed: ${detail || String(error)}`, { cause: error });
   }
 }

@@ -35,12 +35,26 @@ export async function readableBoard(db: Database | Transaction, userId: string, 
 }
 
 /**
- * Loads a board whose content the user may change: MEMBER or above, and the
- * board is not archived.
+ * Takes the board row's write lock until the transaction ends, so the writes
+ * to one board run one at a time, as they do on SQLite: every read after it
+ * sees the board as the previous writer left it. On PostgreSQL this makes a
+ * version check and a position computed from neighbours safe against
+ * concurrent writers on other connections and instances. The statement
+ * changes nothing and runs unchanged on both databases.
+ */
+export async function lockBoard(tx: Transaction, boardId: string): Promise<void> {
+  await tx.$executeRaw`UPDATE "Board" SET "eventSequence" = "eventSequence" WHERE "id" = ${boardId}`;
+}
+
+/**
+ * Locks (see lockBoard) and loads a board whose content the user may change:
+ * MEMBER or above, and the board is not archived. Read the objects to change
+ * after this call, never before, so they are current.
  *
  * @throws NotFoundError, ForbiddenError, ValidationError
  */
 export async function writableBoard(tx: Transaction, userId: string, boardId: string, field: string) {
+  await lockBoard(tx, boardId);
   const board = await tx.board.findUnique({ where: { id: boardId } });
   if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
   await requireRole(tx, userId, board.workspaceId, 'MEMBER', 'change this board');

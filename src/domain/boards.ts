@@ -1,7 +1,7 @@
 import { checkVersion, runMutation } from './mutation.js';
 import { EventType } from '../realtime/events.js';
 import type { Transaction } from '../db/client.js';
-import { requireRole, writableBoard } from './access.js';
+import { lockBoard, requireRole, writableBoard } from './access.js';
 import { NotFoundError } from './errors.js';
 import type { Actor, Services } from './services.js';
 import { Limits, requiredText } from './validate.js';
@@ -16,7 +16,9 @@ export async function createBoard(services: Services, actor: Actor, input: { wor
   return board;
 }
 
+/** Locks (see lockBoard) and loads a board, whatever its archived state. */
 async function boardForChange(tx: Transaction, boardId: string) {
+  await lockBoard(tx, boardId);
   const board = await tx.board.findUnique({ where: { id: boardId } });
   if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
   return board;

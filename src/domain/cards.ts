@@ -8,11 +8,17 @@ import { maxPositionLength, positionBetween, rebalance } from './positions.js';
 import type { Actor, Services } from './services.js';
 import { Limits, optionalText, requiredText } from './validate.js';
 
-/** Loads a card whose board the actor may change. */
+/**
+ * Locks the card's board (see writableBoard), then loads the card. A card
+ * never changes board, so its board id can be read before the lock; the card
+ * itself is read after it.
+ */
 export async function writableCard(tx: Transaction, actor: Actor, cardId: string, field: string) {
+  const located = await tx.card.findUnique({ where: { id: cardId }, select: { boardId: true } });
+  if (!located) throw new NotFoundError(`Card ${cardId} does not exist.`);
+  const board = await writableBoard(tx, actor.userId, located.boardId, field);
   const card = await tx.card.findUnique({ where: { id: cardId } });
   if (!card) throw new NotFoundError(`Card ${cardId} does not exist.`);
-  const board = await writableBoard(tx, actor.userId, card.boardId, field);
   return { card, board };
 }
 

@@ -7,11 +7,13 @@ import { maxPositionLength, positionBetween, rebalance } from './positions.js';
 import type { Actor, Services } from './services.js';
 import { Limits, requiredText } from './validate.js';
 
-/** Loads a column whose board the actor may change. */
+/** Locks the column's board (see writableBoard), then loads the column, as writableCard does. */
 export async function writableColumn(tx: Transaction, actor: Actor, columnId: string, field: string) {
+  const located = await tx.column.findUnique({ where: { id: columnId }, select: { boardId: true } });
+  if (!located) throw new NotFoundError(`Column ${columnId} does not exist.`);
+  const board = await writableBoard(tx, actor.userId, located.boardId, field);
   const column = await tx.column.findUnique({ where: { id: columnId } });
   if (!column) throw new NotFoundError(`Column ${columnId} does not exist.`);
-  const board = await writableBoard(tx, actor.userId, column.boardId, field);
   return { column, board };
 }
 

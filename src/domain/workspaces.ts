@@ -23,8 +23,19 @@ async function appendToEveryBoard<T extends EventType>(
   type: T,
   payload: EventPayloads[T],
 ) {
-  const boards = await tx.board.findMany({ where: { workspaceId }, select: { id: true } });
+  // In id order, so two transactions locking several boards cannot deadlock.
+  const boards = await tx.board.findMany({ where: { workspaceId }, select: { id: true }, orderBy: { id: 'asc' } });
   for (const board of boards) await append(board.id, type, payload);
+}
+
+/**
+ * Takes the workspace row's write lock until the transaction ends, so
+ * membership changes to one workspace run one at a time (the last-OWNER rule
+ * counts owners, which two concurrent removals could otherwise both pass).
+ * Like lockBoard, it changes nothing and runs on both databases.
+ */
+async function lockWorkspace(tx: Transaction, workspaceId: string): Promise<void> {
+  await tx.$executeRaw`UPDATE "Workspace" SET "name" = "name" WHERE "id" = ${workspaceId}`;
 }
 
 /** Only an OWNER may hand out or take away the OWNER role. */
@@ -41,6 +52,7 @@ async function countOwners(tx: Transaction, workspaceId: string) {
 export async function addMember(services: Services, actor: Actor, input: { workspaceId: string; email: string; role: Role }) {
   const { emailKey } = emailAddress('input.email', input.email);
   return runMutation(services, actor, async (tx, append) => {
+    await lockWorkspace(tx, input.workspaceId);
     const own = await requireRole(tx, actor.userId, input.workspaceId, 'ADMIN', 'manage members');
     checkOwnerRule(own.role, input.role);
     const user = await tx.user.findUnique({ where: { emailKey } });
@@ -61,6 +73,7 @@ async function targetMembership(tx: Transaction, workspaceId: string, userId: st
 
 export async function changeMemberRole(services: Services, actor: Actor, input: { workspaceId: string; userId: string; role: Role }) {
   return runMutation(services, actor, async (tx, append) => {
+    await lockWorkspace(tx, input.workspaceId);
     const own = await requireRole(tx, actor.userId, input.workspaceId, 'ADMIN', 'manage members');
     const target = await targetMembership(tx, input.workspaceId, input.userId);
     checkOwnerRule(own.role, target.role);
@@ -86,6 +99,7 @@ export async function changeMemberRole(services: Services, actor: Actor, input: 
 export async function removeMember(services: Services, actor: Actor, input: { workspaceId: string; userId: string }) {
   return runMutation(services, actor, async (tx, append) => {
     const leaving = input.userId === actor.userId;
+    await lockWorkspace(tx, input.workspaceId);
     const own = await requireRole(tx, actor.userId, input.workspaceId, leaving ? 'VIEWER' : 'ADMIN', 'remove members');
     const target = await targetMembership(tx, input.workspaceId, input.userId);
     if (!leaving) checkOwnerRule(own.role, target.role);

@@ -25,6 +25,12 @@ export interface BoardStreamOptions {
   pageSize?: number;
   /** Registry of open streams, for leak checks and metrics. */
   registry?: StreamRegistry;
+  /**
+   * The client went away. Ends the stream, also while it is starting: its
+   * iterator may not have reached the transport yet, and nobody else would
+   * end it then.
+   */
+  signal?: AbortSignal;
 }
 
 /** An event as a stream delivers it, with the subscriber's role when it was delivered. */
@@ -116,9 +122,12 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
       .catch((error: unknown) => logger.warn({ err: error, boardId }, 'reading the board after a bus reconnect failed'));
   });
 
+  options.signal?.addEventListener('abort', finish, { once: true });
+
   function finish(): void {
     if (finished) return;
     finished = true;
+    options.signal?.removeEventListener('abort', finish);
     unsubscribe();
     stopResync();
     unregister();
@@ -154,6 +163,7 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
     finish();
     throw error;
   }
+  if (options.signal?.aborted) finish();
 
   function expired(after: number, prunedThrough: number): CursorExpiredError {
     return new CursorExpiredError(

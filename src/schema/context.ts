@@ -42,6 +42,12 @@ export interface Context {
   authProblem: string | null;
   loaders: Loaders;
   logger: Logger;
+  /**
+   * Aborts when the HTTP client goes away (an SSE stream closed). A
+   * subscription still starting when that happens ends as soon as it has
+   * started. Unset over WebSocket, where graphql-ws ends such operations.
+   */
+  signal?: AbortSignal;
 }
 
 /** Returns the signed-in user. @throws UnauthenticatedError saying how to sign in or why the token failed. */

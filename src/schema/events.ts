@@ -154,6 +154,7 @@ builder.subscriptionField('boardEvents', (t) =>
         after,
         queueLimit: ctx.services.subscriptionQueueLimit,
         registry: ctx.services.streams,
+        signal: ctx.signal,
       });
     },
     resolve: (item) => item.event,

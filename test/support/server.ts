@@ -1,13 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Plugin } from 'graphql-yoga';
-import { inject } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import type { Settings } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { createTestDatabase, queryRows } from './database.js';
 
 export interface TestServer {
   app: App;
@@ -15,7 +11,8 @@ export interface TestServer {
   url: string;
   /** ws://127.0.0.1:PORT/graphql */
   wsUrl: string;
-  databaseFile: string;
+  /** DATABASE_URL of the server's own database (SQLite file or PostgreSQL database). */
+  databaseUrl: string;
   settings: Settings;
   /** SQL statements sent since the server started or since the last resetQueries(). */
   queries: string[];
@@ -28,21 +25,21 @@ export const testTokenSecret = 'test-secret-test-secret-test-secret-0123456789';
 export interface StartOptions {
   /** Envelop plugins for the app, to slow or break resolvers. */
   plugins?: Plugin[];
-  /** Database file to start from instead of the template; it is copied, never changed. */
+  /** DATABASE_URL of a database to start from instead of the template; it is copied, never changed. */
   databaseFrom?: string;
 }
 
 /**
  * Starts a real server on a free loopback port, on its own copy of the
- * migrated template database. LOG_LEVEL in the environment shows its logs.
+ * migrated template database (unless `overrides.databaseUrl` names one).
+ * LOG_LEVEL in the environment shows its logs.
  */
 export async function startServer(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const databaseFile = path.join(inject('testRoot'), `${randomUUID()}.db`);
-  fs.copyFileSync(options.databaseFrom ?? inject('templateDatabase'), databaseFile);
   const settings: Settings = {
     port: 0,
     host: '127.0.0.1',
-    databaseUrl: `file:${databaseFile}`,
+    databaseUrl: overrides.databaseUrl ?? (await createTestDatabase(options.databaseFrom)),
+    databasePoolSize: 10,
     tokenSecret: testTokenSecret,
     logLevel: (process.env.LOG_LEVEL as Settings['logLevel']) ?? 'silent',
     nodeEnv: 'test',
@@ -69,7 +66,7 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     app,
     url,
     wsUrl: url.replace(/^http/, 'ws'),
-    databaseFile,
+    databaseUrl: settings.databaseUrl,
     settings,
     queries,
     resetQueries: () => {
@@ -102,15 +99,12 @@ export interface EventRow {
   actorId: string | null;
 }
 
-/** Reads a board's BoardEvent rows, oldest first, straight from the server's SQLite file opened read-only. */
-export function readEventLog(server: TestServer, boardGlobalId: string): EventRow[] {
-  const db = new Database(server.databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db
-      .prepare('SELECT sequence, type, payload, actorId FROM BoardEvent WHERE boardId = ? ORDER BY sequence')
-      .all(decodeGlobalID(boardGlobalId).id) as (EventRow & { payload: string })[];
-    return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) }));
-  } finally {
-    db.close();
-  }
+/** Reads a board's BoardEvent rows, oldest first, straight from the server's database. */
+export async function readEventLog(server: TestServer, boardGlobalId: string): Promise<EventRow[]> {
+  const rows = await queryRows<EventRow & { payload: string }>(
+    server.databaseUrl,
+    'SELECT "sequence", "type", "payload", "actorId" FROM "BoardEvent" WHERE "boardId" = ? ORDER BY "sequence"',
+    decodeGlobalID(boardGlobalId).id,
+  );
+  return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) }));
 }

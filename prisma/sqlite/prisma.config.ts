@@ -5,8 +5,10 @@ import { defineConfig } from 'prisma/config';
 
 // The Prisma CLI (migrate deploy, migrate diff, generate) runs here without
 // native engines: migrations go through the same driver adapter as the app.
-// The schema's datasource reads DATABASE_URL too, so the default is set here.
-process.env.DATABASE_URL ??= 'file:./data/tandem.db';
+// The schema's datasource reads DATABASE_URL too, so the default is set here,
+// also when DATABASE_URL names PostgreSQL (`npm install` on such a machine
+// generates both clients).
+if (!process.env.DATABASE_URL?.startsWith('file:')) process.env.DATABASE_URL = 'file:./data/tandem.db';
 const url = process.env.DATABASE_URL;
 
 const folder = path.dirname(fileURLToPath(import.meta.url));
