@@ -11,7 +11,7 @@ import path from 'node:path';
 import { resolveTokenSecret } from '../src/auth/secret.js';
 import { AccessTokens } from '../src/auth/tokens.js';
 import { ConfigError, loadSettings } from '../src/config.js';
-import { openDatabase, sqlitePath } from '../src/db/client.js';
+import { dataDirectory, openDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { signIn, signUp } from '../src/domain/accounts.js';
 import { createBoard } from '../src/domain/boards.js';
@@ -24,7 +24,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { encodeGlobalID } from '../src/schema/ids.js';
 import { StreamRegistry } from '../src/realtime/board-stream.js';
 import { createMemoryBus } from '../src/realtime/bus.js';
-import { PresenceRegistry } from '../src/realtime/presence.js';
+import { MemoryPresence } from '../src/realtime/presence.js';
 
 const password = 'tandem-demo-password';
 const people = [
@@ -35,17 +35,16 @@ const people = [
 async function main() {
   const settings = loadSettings();
   const logger = createLogger(settings.logLevel === 'info' ? 'warn' : settings.logLevel);
-  const file = sqlitePath(settings.databaseUrl);
-  await migrateDatabase(`file:${file}`);
+  await migrateDatabase(settings.databaseUrl);
   const db = await openDatabase(settings.databaseUrl);
   const services: Services = {
     db,
     bus: createMemoryBus((error) => logger.error({ err: error }, 'event bus listener failed')),
     logger,
-    tokens: new AccessTokens(resolveTokenSecret(settings, path.dirname(file), logger), settings.accessTokenTtlSeconds),
+    tokens: new AccessTokens(resolveTokenSecret(settings, dataDirectory(settings.databaseUrl), logger), settings.accessTokenTtlSeconds),
     refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
     streams: new StreamRegistry(),
-    presence: new PresenceRegistry(),
+    presence: new MemoryPresence(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
   };
 

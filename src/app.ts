@@ -9,7 +9,7 @@ import { authenticate, credentialFromSocket } from './auth/authenticate.js';
 import { resolveTokenSecret } from './auth/secret.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Settings } from './config.js';
-import { databaseKind, describeDatabase, openDatabase, sqlitePath, type QueryListener } from './db/client.js';
+import { dataDirectory, describeDatabase, openDatabase, type QueryListener } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
@@ -17,7 +17,8 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
 import { createRedisBus } from './realtime/redis-bus.js';
-import { PresenceRegistry } from './realtime/presence.js';
+import { MemoryPresence } from './realtime/presence.js';
+import { createRedisPresence } from './realtime/redis-presence.js';
 import { pruneEventLog, schedulePruning } from './realtime/retention.js';
 import { pruneIdempotencyRecords } from './domain/mutation.js';
 import { createLoaders, forkContext, type Context } from './schema/context.js';
@@ -118,14 +119,13 @@ function listenError(error: NodeJS.ErrnoException, settings: Settings): Error {
  */
 export async function createApp(settings: Settings, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(settings.logLevel);
-  // The development token secret is kept beside the SQLite file, or in ./data with PostgreSQL.
-  const dataDir = databaseKind(settings.databaseUrl) === 'sqlite' ? path.dirname(sqlitePath(settings.databaseUrl)) : path.resolve('data');
-  const tokenSecret = resolveTokenSecret(settings, dataDir, logger);
+  const tokenSecret = resolveTokenSecret(settings, dataDirectory(settings.databaseUrl), logger);
   if (options.migrate !== false) await migrateDatabase(settings.databaseUrl);
   const db = await openDatabase(settings.databaseUrl, {
     onQuery: options.onQuery,
     poolSize: settings.databasePoolSize,
-    onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it is replaced on next use'),
+    // Only the message: pg attaches its whole client object to the error.
+    onConnectionError: (error) => logger.warn({ reason: error.message }, 'a database connection failed; it is replaced on next use'),
   });
   const bus = settings.redisUrl
     ? await createRedisBus({ url: settings.redisUrl, prefix: settings.redisPrefix, logger })
@@ -137,7 +137,9 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     tokens: new AccessTokens(tokenSecret, settings.accessTokenTtlSeconds),
     refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
     streams: new StreamRegistry(),
-    presence: new PresenceRegistry(),
+    presence: settings.redisUrl
+      ? await createRedisPresence({ url: settings.redisUrl, prefix: settings.redisPrefix, ttlSeconds: settings.presenceTtlSeconds, logger })
+      : new MemoryPresence(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
   };
 
@@ -272,6 +274,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           server.closeAllConnections();
         });
         await stopPruning?.();
+        await services.presence.close();
         await bus.close();
         await db.$disconnect();
         logger.info('Tandem stopped');

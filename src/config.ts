@@ -45,6 +45,11 @@ export interface Settings {
   redisUrl: string | undefined;
   /** Prefix of the Redis channel names. Default `tandem:`. */
   redisPrefix: string;
+  /**
+   * With Redis: a presence session whose instance stopped renewing it (the
+   * instance crashed) leaves within this many seconds plus a third. Default 30.
+   */
+  presenceTtlSeconds: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -89,6 +94,7 @@ const environment = z.object({
   WS_KEEPALIVE_SECONDS: integer(1, 3_600).default(12),
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected redis://HOST:PORT or rediss://HOST:PORT' }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('tandem:'),
+  PRESENCE_TTL_SECONDS: integer(2, 3_600).default(30),
 });
 
 /**
@@ -130,5 +136,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     keepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
     redisUrl: values.REDIS_URL,
     redisPrefix: values.REDIS_KEY_PREFIX,
+    presenceTtlSeconds: values.PRESENCE_TTL_SECONDS,
   };
 }

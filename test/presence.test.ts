@@ -70,16 +70,16 @@ function errorCodes(collector: Collector<GraphQLResponse>): (string | undefined)
 }
 
 /** Polls `condition` until it holds, and throws with `describe()` after `timeoutMs`. */
-async function eventually(condition: () => boolean, describe: () => string, timeoutMs = 5_000): Promise<void> {
+async function eventually(condition: () => boolean | Promise<boolean>, describe: () => string | Promise<string>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms: ${describe()}`);
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms: ${await describe()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
 /** Lists the server's presence sessions on a board given by its GraphQL id, which the registry keys by database id. */
-function presentOn(server: TestServer, boardId: string): PresenceSession[] {
+function presentOn(server: TestServer, boardId: string): Promise<PresenceSession[]> {
   return server.app.services.presence.list(parseId(boardId, 'Board', 'boardId'));
 }
 
@@ -337,7 +337,7 @@ describe('presence', () => {
     expect(rejected.field).toBe('input.cardId');
     await owner.collector.until(() => sessionsOf(owner.collector, 'PresenceFocusChanged').length >= 1, "the member's focus change", promptMs);
     expect(sessionsOf(owner.collector, 'PresenceFocusChanged').map((session) => session.id)).toEqual([member.you.id]);
-    expect(presentOn(server, boardId).find((session) => session.id === owner.you.id)?.focusCardId).toBeNull();
+    expect((await presentOn(server, boardId)).find((session) => session.id === owner.you.id)?.focusCardId).toBeNull();
 
     owner.unsubscribe();
     member.unsubscribe();
@@ -355,7 +355,7 @@ describe('presence', () => {
     expect(absent.code).toBe('NOT_FOUND');
     expect(othersSession.__typename).toBe('NotFoundError');
     expect(othersSession.code).toBe('NOT_FOUND');
-    expect(presentOn(server, boardId).map((session) => session.focusCardId)).toEqual([null]);
+    expect((await presentOn(server, boardId)).map((session) => session.focusCardId)).toEqual([null]);
 
     owner.unsubscribe();
   });
@@ -377,7 +377,7 @@ describe('presence', () => {
     expect(leftAt - started).toBeLessThan(promptMs);
     expect(sessionsOf(owner.collector, 'PresenceLeft')[0]!.user?.id).toBe(team.member.id);
     await waitForPresenceSize(server, sizeBefore - 1);
-    expect(presentOn(server, otherBoardId).map((session) => session.id)).toEqual([memberElsewhere.you.id]);
+    expect((await presentOn(server, otherBoardId)).map((session) => session.id)).toEqual([memberElsewhere.you.id]);
     expect(memberElsewhere.collector.completed).toBe(false);
 
     owner.unsubscribe();
@@ -458,7 +458,7 @@ describe('presence', () => {
     expect(errorCodes(overSocket.collector)).toEqual(['UNAUTHENTICATED']);
     expect(errorCodes(overSse.collector)).toEqual(['UNAUTHENTICATED']);
     expect(server.app.services.presence.size).toBe(sizeBefore);
-    expect(presentOn(server, boardId)).toEqual([]);
+    expect(await presentOn(server, boardId)).toEqual([]);
 
     overSocket.unsubscribe();
     overSse.close();
@@ -481,7 +481,7 @@ describe('presence', () => {
     expect(presenceEvents(leaving.collector).slice(1)).toEqual([null]);
     await waitForLeft(owner.collector, leaving.you.id);
     await waitForPresenceSize(server, sizeBefore - 1);
-    expect(presentOn(server, boardId).map((session) => session.id)).toEqual([owner.you.id]);
+    expect((await presentOn(server, boardId)).map((session) => session.id)).toEqual([owner.you.id]);
 
     owner.unsubscribe();
   });
@@ -506,8 +506,8 @@ describe('presence', () => {
     await owner.collector.until(() => sessionsOf(owner.collector, 'PresenceLeft').length >= 2, 'two leaves', promptMs);
     owner.unsubscribe();
     await eventually(
-      () => presentOn(server, boardId).length === 0,
-      () => `the board to have no presence; found ${presentOn(server, boardId).length} session(s)`,
+      async () => (await presentOn(server, boardId)).length === 0,
+      async () => `the board to have no presence; found ${(await presentOn(server, boardId)).length} session(s)`,
     );
 
     expect(await logSize(server, boardId)).toEqual(logBefore);
@@ -564,7 +564,7 @@ describe('presence keepalive', () => {
     const snapshot = messages.find((message) => message.type === 'next')!.payload.data.presence as PresenceEvent;
     expect(snapshot.__typename).toBe('PresenceSnapshot');
     const silentId = snapshot.you!.id;
-    expect(presentOn(server, team.boardId).map((session) => session.id)).toEqual([observer.you.id, silentId]);
+    expect((await presentOn(server, team.boardId)).map((session) => session.id)).toEqual([observer.you.id, silentId]);
 
     const leftAt = await waitForLeft(observer.collector, silentId, 5_000);
 
@@ -577,7 +577,7 @@ describe('presence keepalive', () => {
     expect(closeCode).toBe(1006);
     await waitForPresenceSize(server, 1);
     // The observer's client sends pongs, so it stays.
-    expect(presentOn(server, team.boardId).map((session) => session.id)).toEqual([observer.you.id]);
+    expect((await presentOn(server, team.boardId)).map((session) => session.id)).toEqual([observer.you.id]);
     expect(observer.collector.completed).toBe(false);
 
     observer.unsubscribe();

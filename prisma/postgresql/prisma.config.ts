@@ -24,6 +24,6 @@ export default defineConfig({
     }
     // allowExitOnIdle: the CLI never closes the pool, so idle connections
     // would otherwise keep it running for pg's 10-second idle timeout.
-    return new PrismaPg({ connectionString: url, allowExitOnIdle: true });
+    return new PrismaPg({ connectionString: url, allowExitOnIdle: true, idleTimeoutMillis: 50 });
   },
 });

@@ -45,6 +45,11 @@ export function sqlitePath(databaseUrl: string): string {
   return path.resolve(databaseUrl.replace(/^file:/, ''));
 }
 
+/** The folder for local files such as the development token secret: the SQLite file's, or ./data with PostgreSQL. */
+export function dataDirectory(databaseUrl: string): string {
+  return databaseKind(databaseUrl) === 'sqlite' ? path.dirname(sqlitePath(databaseUrl)) : path.resolve('data');
+}
+
 /** The URL without its password, for messages and logs. */
 export function describeDatabase(databaseUrl: string): string {
   if (databaseKind(databaseUrl) === 'sqlite') return sqlitePath(databaseUrl);
@@ -132,4 +137,28 @@ function reason(error: unknown): string {
   const cause = (error as { cause?: unknown })?.cause;
   const messages = [error, cause].map((value) => (value instanceof Error ? value.message : '')).filter(Boolean);
   return messages.join(': ') || String(error);
+}
+
+/** Prisma error codes that mean the database could not be reached or the connection broke. */
+const unreachableCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/** Kinds of driver adapter errors that mean the same. */
+const unreachableKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
+/** Messages of pg and Node for a connection refused or cut. */
+const unreachableMessage = /Connection terminated|ECONNREFUSED|ECONNRESET|EPIPE|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/i;
+
+/**
+ * True when `error` (or an error it wraps) says the database could not be
+ * reached or dropped the connection, as during a PostgreSQL restart: a
+ * condition that passes, unlike a bug or bad input.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    const candidate = current as { code?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } }; cause?: unknown };
+    if (typeof candidate.code === 'string' && unreachableCodes.has(candidate.code)) return true;
+    const kind = candidate.meta?.driverAdapterError?.cause?.kind;
+    if (kind && unreachableKinds.has(kind)) return true;
+    if (typeof candidate.message === 'string' && unreachableMessage.test(candidate.message)) return true;
+    current = candidate.cause;
+  }
+  return false;
 }

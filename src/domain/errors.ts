@@ -29,6 +29,12 @@ export const ErrorCode = {
    * with `after` set to the cursor of the last event received.
    */
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /**
+   * The database cannot be reached (a PostgreSQL restart or failover). Retry
+   * after a short wait; a mutation retried with the same idempotencyKey is
+   * applied at most once, even if the failed attempt committed.
+   */
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   /** Something failed inside the server; the details are in its log. Retrying may help. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

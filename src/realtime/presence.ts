@@ -23,29 +23,22 @@ export type PresenceChange =
   | { type: 'SNAPSHOT'; you: PresenceSession; sessions: PresenceSession[] }
   | { type: 'JOINED' | 'LEFT' | 'FOCUS_CHANGED'; session: PresenceSession };
 
+export type SessionChange = Extract<PresenceChange, { session: PresenceSession }>;
+
 /**
- * Registry of the sessions viewing each board, in the memory of this process.
- * Presence is ephemeral: it is never written to the database or the event
- * log. A session leaves when its subscription ends for any reason.
+ * Who is viewing which board. Presence is ephemeral: it is never written to
+ * the database or the event log. A session leaves when its subscription ends
+ * for any reason; across instances, a session whose instance vanished leaves
+ * once its entry expires.
  */
-export class PresenceRegistry {
-  private readonly sessions = new Map<string, PresenceSession>();
-  private readonly target = new EventTarget();
-
-  constructor() {
-    setMaxListeners(0, this.target);
-  }
-
-  /** Sessions on the board, oldest first. */
-  list(boardId: string): PresenceSession[] {
-    return [...this.sessions.values()].filter((session) => session.boardId === boardId);
-  }
-
-  /** Number of sessions on all boards; leak checks compare it. */
-  get size(): number {
-    return this.sessions.size;
-  }
-
+export interface PresenceRegistry {
+  /**
+   * Joins the board and returns a stream that starts with a snapshot of the
+   * board's sessions, then yields joins, leaves and focus changes. Ending the
+   * stream (return(), a closed socket, an aborted request) leaves at once.
+   * More than `queueLimit` undelivered changes end it with SLOW_CONSUMER.
+   */
+  join(boardId: string, userId: string, queueLimit: number, signal?: AbortSignal): Promise<PresenceStream>;
   /**
    * Sets the focus of the user's sessions on the board: the one named by
    * `sessionId`, or all of them when it is omitted. Returns those sessions
@@ -53,84 +46,163 @@ export class PresenceRegistry {
    *
    * @throws NotFoundError when the user has no such session on the board.
    */
-  setFocus(userId: string, boardId: string, cardId: string | null, sessionId?: string): PresenceSession[] {
-    const mine = this.list(boardId).filter((session) => session.userId === userId && (sessionId === undefined || session.id === sessionId));
-    if (mine.length === 0) {
-      throw new NotFoundError(
-        sessionId === undefined
-          ? 'You have no presence on this board; subscribe to presence(boardId) first.'
-          : `Presence session ${sessionId} is not one of yours on this board.`,
-      );
+  setFocus(userId: string, boardId: string, cardId: string | null, sessionId?: string): Promise<PresenceSession[]>;
+  /** Sessions on the board, oldest first. */
+  list(boardId: string): Promise<PresenceSession[]>;
+  /** Number of sessions this instance holds open; leak checks compare it. */
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+export function newSession(boardId: string, userId: string): PresenceSession {
+  return { id: randomUUID(), boardId, userId, joinedAt: new Date(), focusCardId: null, focusedAt: null };
+}
+
+export function noSessionError(sessionId: string | undefined): NotFoundError {
+  return new NotFoundError(
+    sessionId === undefined
+      ? 'You have no presence on this board; subscribe to presence(boardId) first.'
+      : `Presence session ${sessionId} is not one of yours on this board.`,
+  );
+}
+
+/** Changes the focus of `session` in place; returns false when it already had that focus. */
+export function applyFocus(session: PresenceSession, cardId: string | null, now = new Date()): boolean {
+  if (session.focusCardId === cardId) return false;
+  session.focusCardId = cardId;
+  session.focusedAt = cardId === null ? null : now;
+  return true;
+}
+
+/**
+ * Builds one subscriber's stream: the snapshot first, then the changes
+ * `deliver` is given. A join of a session the subscriber already knows, or
+ * a leave of one it never knew, is dropped, so a change that crosses the
+ * snapshot on its way is not shown twice. `resync` compares the sessions as
+ * they are with what the subscriber was told and delivers the difference.
+ * `finish` runs once when the stream ends, for whatever reason.
+ */
+export function presenceStream(
+  you: PresenceSession,
+  sessions: PresenceSession[],
+  queueLimit: number,
+  finish: () => void,
+): { stream: PresenceStream; deliver: (change: SessionChange) => void; resync: (sessions: PresenceSession[]) => void } {
+  /** What the subscriber was told about each session it knows. */
+  const known = new Map(sessions.map((session) => [session.id, { ...session }]));
+  const queue: PresenceChange[] = [{ type: 'SNAPSHOT', you: { ...you }, sessions: sessions.map((session) => ({ ...session })) }];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  let finished = false;
+
+  const end = (error?: Error) => {
+    if (finished) return;
+    failure ??= error;
+    finished = true;
+    queue.length = 0;
+    finish();
+    wake?.();
+  };
+  const deliver = (change: SessionChange) => {
+    if (finished) return;
+    const id = change.session.id;
+    if (change.type === 'JOINED' ? known.has(id) : !known.has(id)) return;
+    if (change.type === 'LEFT') known.delete(id);
+    else known.set(id, { ...change.session });
+    queue.push(change);
+    if (queue.length > queueLimit) {
+      end(new SlowConsumerError(`More than ${queueLimit} presence changes were waiting for this subscriber, so it was ended. Subscribe again for a new snapshot.`));
     }
+    wake?.();
+  };
+  const resync = (current: PresenceSession[]) => {
+    const present = new Map(current.map((session) => [session.id, session]));
+    for (const [id, told] of known) {
+      if (!present.has(id)) deliver({ type: 'LEFT', session: told });
+    }
+    for (const session of current) {
+      const told = known.get(session.id);
+      if (!told) deliver({ type: 'JOINED', session: { ...session } });
+      else if (told.focusCardId !== session.focusCardId) deliver({ type: 'FOCUS_CHANGED', session: { ...session } });
+    }
+  };
+  const next = async (): Promise<IteratorResult<PresenceChange>> => {
+    while (!finished && queue.length === 0) {
+      await new Promise<void>((resolve) => {
+        wake = () => {
+          wake = undefined;
+          resolve();
+        };
+      });
+    }
+    if (finished) {
+      if (failure) throw failure;
+      return { value: undefined, done: true };
+    }
+    return { value: queue.shift()!, done: false };
+  };
+  const stream = Object.assign(
+    streamIterator(next, () => end()),
+    { end },
+  );
+  return { stream, deliver, resync };
+}
+
+/** Ends the stream when `signal` aborts, also when it already has. */
+export function endOnAbort(stream: PresenceStream, signal: AbortSignal | undefined): void {
+  if (!signal) return;
+  if (signal.aborted) stream.end();
+  else signal.addEventListener('abort', () => stream.end(), { once: true });
+}
+
+/** Presence of one instance, in its memory: the single-instance default. */
+export class MemoryPresence implements PresenceRegistry {
+  private readonly sessions = new Map<string, PresenceSession>();
+  private readonly target = new EventTarget();
+
+  constructor() {
+    setMaxListeners(0, this.target);
+  }
+
+  async list(boardId: string): Promise<PresenceSession[]> {
+    return this.sessionsOf(boardId).map((session) => ({ ...session }));
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  async setFocus(userId: string, boardId: string, cardId: string | null, sessionId?: string): Promise<PresenceSession[]> {
+    const mine = this.sessionsOf(boardId).filter((session) => session.userId === userId && (sessionId === undefined || session.id === sessionId));
+    if (mine.length === 0) throw noSessionError(sessionId);
     const now = new Date();
     for (const session of mine) {
-      if (session.focusCardId === cardId) continue;
-      session.focusCardId = cardId;
-      session.focusedAt = cardId === null ? null : now;
-      this.emit({ type: 'FOCUS_CHANGED', session: { ...session } });
+      if (applyFocus(session, cardId, now)) this.emit({ type: 'FOCUS_CHANGED', session: { ...session } });
     }
     return mine.map((session) => ({ ...session }));
   }
 
-  /**
-   * Joins the board and returns a stream that starts with a snapshot of the
-   * board's sessions, then yields joins, leaves and focus changes. Ending the
-   * stream (return(), a closed socket, an aborted request) leaves at once.
-   * More than `queueLimit` undelivered changes end it with SLOW_CONSUMER.
-   */
-  join(boardId: string, userId: string, queueLimit: number): PresenceStream {
-    const you: PresenceSession = { id: randomUUID(), boardId, userId, joinedAt: new Date(), focusCardId: null, focusedAt: null };
-    const queue: PresenceChange[] = [{ type: 'SNAPSHOT', you: { ...you }, sessions: [...this.list(boardId), you].map((session) => ({ ...session })) }];
-    let wake: (() => void) | undefined;
-    let failure: Error | undefined;
-    let finished = false;
-
-    const listener = (message: Event) => {
-      const change = (message as CustomEvent<PresenceChange>).detail;
-      queue.push(change);
-      if (queue.length > queueLimit) {
-        failure = new SlowConsumerError(`More than ${queueLimit} presence changes were waiting for this subscriber, so it was ended. Subscribe again for a new snapshot.`);
-        finish();
-      }
-      wake?.();
-    };
-    // Announced before this stream listens, since its snapshot already lists it.
+  async join(boardId: string, userId: string, queueLimit: number, signal?: AbortSignal): Promise<PresenceStream> {
+    const you = newSession(boardId, userId);
+    const listener = (message: Event) => deliver((message as CustomEvent<SessionChange>).detail);
+    const { stream, deliver } = presenceStream(you, [...this.sessionsOf(boardId), you], queueLimit, () => {
+      this.target.removeEventListener(boardId, listener);
+      if (this.sessions.delete(you.id)) this.emit({ type: 'LEFT', session: { ...you } });
+    });
     this.sessions.set(you.id, you);
     this.emit({ type: 'JOINED', session: { ...you } });
     this.target.addEventListener(boardId, listener);
-
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      queue.length = 0;
-      this.target.removeEventListener(boardId, listener);
-      if (this.sessions.delete(you.id)) this.emit({ type: 'LEFT', session: { ...you } });
-      wake?.();
-    };
-
-    const next = async (): Promise<IteratorResult<PresenceChange>> => {
-      while (!finished && queue.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = () => {
-            wake = undefined;
-            resolve();
-          };
-        });
-      }
-      if (finished) {
-        if (failure) throw failure;
-        return { value: undefined, done: true };
-      }
-      return { value: queue.shift()!, done: false };
-    };
-    const end = (error?: Error) => {
-      failure ??= error;
-      finish();
-    };
-    return Object.assign(streamIterator(next, finish), { end });
+    endOnAbort(stream, signal);
+    return stream;
   }
 
-  private emit(change: PresenceChange & { session: PresenceSession }): void {
+  async close(): Promise<void> {}
+
+  private sessionsOf(boardId: string): PresenceSession[] {
+    return [...this.sessions.values()].filter((session) => session.boardId === boardId);
+  }
+
+  private emit(change: SessionChange): void {
     this.target.dispatchEvent(new CustomEvent(change.session.boardId, { detail: change }));
   }
 }

@@ -8,6 +8,35 @@ export class BusConnectionError extends Error {
   override name = 'BusConnectionError';
 }
 
+/** The Redis URL without its credentials, for messages. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/\/\/[^@]*@/, '//***@');
+}
+
+/**
+ * Opens one Redis connection per name; ioredis reconnects each by itself
+ * after a loss. The names show up in CLIENT LIST, so operators (and tests)
+ * can tell the connections apart.
+ *
+ * @throws BusConnectionError naming REDIS_URL when Redis cannot be reached now.
+ */
+export async function connectRedis(url: string, names: [string, string], logger: Logger, purpose: string): Promise<[Redis, Redis]> {
+  const clients = names.map(
+    (connectionName) => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), connectionName }),
+  );
+  for (const client of clients) {
+    // Without a listener each failed reconnection would be an unhandled error.
+    client.on('error', (error: Error) => logger.debug({ err: error, connection: client.options.connectionName }, 'Redis connection error'));
+  }
+  try {
+    await Promise.all(clients.map((client) => client.connect()));
+  } catch (error) {
+    for (const client of clients) client.disconnect();
+    throw new BusConnectionError(`Cannot connect to Redis at REDIS_URL=${redactRedisUrl(url)} for ${purpose}: ${(error as Error).message.replace(/\.$/, '')}. Start Redis or fix REDIS_URL.`, { cause: error });
+  }
+  return [clients[0]!, clients[1]!];
+}
+
 export interface RedisBusOptions {
   url: string;
   /** Prefix of every channel name, so several deployments can share one Redis. */
@@ -28,28 +57,11 @@ export interface RedisBusOptions {
 export async function createRedisBus(options: RedisBusOptions): Promise<EventBus> {
   const { url, prefix, logger } = options;
   const local = createMemoryBus((error, topic) => logger.error({ err: error, topic }, 'event bus listener failed'));
-  const connection = { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000) };
-  // Names show up in CLIENT LIST, so operators (and tests) can tell the connections apart.
-  const publisher = new Redis(url, { ...connection, connectionName: `${prefix}publisher` });
-  const subscriber = new Redis(url, { ...connection, connectionName: `${prefix}subscriber` });
+  const [publisher, subscriber] = await connectRedis(url, [`${prefix}publisher`, `${prefix}subscriber`], logger, 'events');
   const counts = new Map<string, number>();
   /** Per topic, the SUBSCRIBE that Redis has confirmed, or will. */
   const confirmed = new Map<string, Promise<void>>();
   const reconnectListeners = new Set<() => void>();
-  let connectedOnce = false;
-
-  for (const client of [publisher, subscriber]) {
-    // ioredis retries by itself; without a listener each failure would be an unhandled error.
-    client.on('error', (error: Error) => logger.debug({ err: error }, 'Redis connection error'));
-  }
-  try {
-    await Promise.all([publisher.connect(), subscriber.connect()]);
-  } catch (error) {
-    publisher.disconnect();
-    subscriber.disconnect();
-    throw new BusConnectionError(`Cannot connect to Redis at REDIS_URL=${url.replace(/\/\/[^@]*@/, '//***@')}: ${(error as Error).message.replace(/\.$/, '')}. Start Redis or fix REDIS_URL.`, { cause: error });
-  }
-  connectedOnce = true;
 
   subscriber.on('message', (channel: string, message: string) => {
     let event: BoardEventRecord;
@@ -67,7 +79,6 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     local.publish(channel.slice(prefix.length), event);
   });
   subscriber.on('ready', () => {
-    if (!connectedOnce) return;
     // Subscribe again before the streams look for missed events, so nothing
     // committed between their look and the subscription is lost.
     const channels = [...counts.keys()].map((topic) => prefix + topic);

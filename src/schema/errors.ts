@@ -13,6 +13,10 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
     CONFLICT: { value: ErrorCode.CONFLICT, description: 'The object changed since expectedVersion; nothing was changed. `current` contains its state: merge, then retry.' },
     CURSOR_EXPIRED: { value: ErrorCode.CURSOR_EXPIRED, description: 'The cursor is older than the kept event log. Refetch, then subscribe without `after`.' },
     SLOW_CONSUMER: { value: ErrorCode.SLOW_CONSUMER, description: 'The subscriber fell too far behind and was ended. Resubscribe with `after` set to the last cursor received.' },
+    DATABASE_UNAVAILABLE: {
+      value: ErrorCode.DATABASE_UNAVAILABLE,
+      description: 'The database cannot be reached for now. Retry after a few seconds; retry a mutation with the same idempotencyKey so it applies once.',
+    },
     INTERNAL_SERVER_ERROR: { value: ErrorCode.INTERNAL_SERVER_ERROR, description: 'An unexpected failure inside the server; it is logged there. Retrying may succeed.' },
   },
 });

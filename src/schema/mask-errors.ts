@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { isDatabaseUnavailable } from '../db/client.js';
 import { DomainError, ErrorCode, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -19,6 +20,14 @@ export function createErrorMasker(logger: Logger, exposeDetails: boolean) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original instanceof ValidationError) extensions.field = original.field;
       return new GraphQLError(original.message, { ...located, extensions });
+    }
+    if (isDatabaseUnavailable(original)) {
+      logger.warn({ reason: original instanceof Error ? original.message : String(original), path: located.path?.join('.') }, 'the database is unreachable');
+      return new GraphQLError('The database is unreachable right now, so this operation did not run. Retry in a few seconds; retry a mutation with the same idempotencyKey to be sure it applies once.', {
+        ...located,
+        // Yoga turns `http` into the response status and headers, then drops it.
+        extensions: { code: ErrorCode.DATABASE_UNAVAILABLE, http: { status: 503, headers: { 'retry-after': '2' } } },
+      });
     }
     logger.error({ err: original, path: located.path?.join('.') }, 'unexpected error while executing an operation');
     const message = exposeDetails && original instanceof Error ? `Unexpected error: ${original.message}` : 'Unexpected error.';

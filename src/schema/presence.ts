@@ -63,7 +63,7 @@ builder.subscriptionField('presence', (t) =>
       const viewer = requireViewer(ctx);
       const boardId = parseId(String(args.boardId), 'Board', 'boardId');
       await readableBoard(ctx.db, viewer.userId, boardId);
-      const stream = ctx.services.presence.join(boardId, viewer.userId, ctx.services.subscriptionQueueLimit);
+      const stream = await ctx.services.presence.join(boardId, viewer.userId, ctx.services.subscriptionQueueLimit, ctx.signal);
       // Removal from the workspace ends presence on its boards at once.
       const stopWatching = ctx.services.bus.subscribe(boardTopic(boardId), (event) => {
         if (event.type === EventType.MEMBER_REMOVED && (event.payload as { userId: string }).userId === viewer.userId) {

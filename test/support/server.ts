@@ -1,9 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Plugin } from 'graphql-yoga';
 import { createApp, type App } from '../../src/app.js';
 import type { Settings } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { createTestDatabase, queryRows } from './database.js';
+import { createTestDatabase, queryRows, testDatabase } from './database.js';
+import { redisUnavailable, testRedisUrl } from './services.js';
+
+/**
+ * The PostgreSQL project runs the suite in the several-instance shape: with
+ * the Redis bus and Redis presence too, when Redis is reachable.
+ */
+const useRedis = testDatabase === 'postgresql' ? redisUnavailable().then((reason) => reason === null) : Promise.resolve(false);
 
 export interface TestServer {
   app: App;
@@ -32,6 +40,7 @@ export interface StartOptions {
 /**
  * Starts a real server on a free loopback port, on its own copy of the
  * migrated template database (unless `overrides.databaseUrl` names one).
+ * In the PostgreSQL project it uses Redis, with a key prefix of its own.
  * LOG_LEVEL in the environment shows its logs.
  */
 export async function startServer(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<TestServer> {
@@ -50,8 +59,9 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     eventRetentionCount: 10_000,
     subscriptionQueueLimit: 1_000,
     keepAliveSeconds: 12,
-    redisUrl: undefined,
-    redisPrefix: 'tandem:',
+    redisUrl: (await useRedis) ? testRedisUrl : undefined,
+    redisPrefix: `tandem-test-${randomUUID()}:`,
+    presenceTtlSeconds: 30,
     ...overrides,
   };
   const queries: string[] = [];
