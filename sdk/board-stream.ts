@@ -46,11 +46,15 @@ export interface BoardSubscription {
 }
 
 /** Error codes after which the SDK resubscribes from its cursor. */
-const resumableCodes = new Set(['SLOW_CONSUMER', 'INTERNAL_SERVER_ERROR']);
+const resumableCodes = new Set(['SLOW_CONSUMER', 'DATABASE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
 
 export interface TandemClientOptions {
-  /** WebSocket URL, such as ws://localhost:4000/graphql. */
-  url: string;
+  /**
+   * WebSocket URL, such as ws://localhost:4000/graphql, or a function called
+   * for every connection that returns one, for instance to pick another
+   * instance after one failed.
+   */
+  url: ClientOptions['url'];
   /**
    * Returns the current access token, or a promise of it; called for every
    * (re)connection. Refresh an expiring token here (refreshSession), since a

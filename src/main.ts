@@ -1,6 +1,7 @@
 import { createApp, ListenError } from './app.js';
 import { ConfigError, loadSettings } from './config.js';
 import { createLogger } from './observability/logger.js';
+import { DatabaseUnreachableError } from './db/client.js';
 import { MigrationError } from './db/migrate.js';
 import { BusConnectionError } from './realtime/redis-bus.js';
 
@@ -37,8 +38,9 @@ async function main(): Promise<void> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof MigrationError || error instanceof ListenError || error instanceof BusConnectionError) {
-      logger.fatal(error.message);
+    const expected = [ConfigError, MigrationError, ListenError, BusConnectionError, DatabaseUnreachableError];
+    if (expected.some((type) => error instanceof type)) {
+      logger.fatal((error as Error).message);
     } else {
       logger.fatal({ err: error }, 'failed to start');
     }

@@ -3,6 +3,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { adminQuery, createTestDatabase, postgresDatabaseUrl, queryRows, testDatabase } from './support/database.js';
+import { freePort } from './support/private-services.js';
 
 const tsx = path.resolve('node_modules/.bin/tsx');
 
@@ -40,7 +42,7 @@ function startProcess(env: Record<string, string>) {
 }
 
 describe('server process', () => {
-  it('starts, migrates, serves and stops on SIGTERM', async () => {
+  it.runIf(testDatabase === 'sqlite')('starts, migrates, serves and stops on SIGTERM', async () => {
     const dir = fs.mkdtempSync(path.join(inject('testRoot'), 'process-'));
     const server = startProcess({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dir}/data/tandem.db` });
     const url = await server.started;
@@ -63,7 +65,7 @@ describe('server process', () => {
     expect(server.output()).toMatch(/Tandem stopped/);
   });
 
-  it('uses WAL journal mode', async () => {
+  it.runIf(testDatabase === 'sqlite')('uses WAL journal mode', async () => {
     const dir = fs.mkdtempSync(path.join(inject('testRoot'), 'process-'));
     const server = startProcess({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dir}/tandem.db` });
     await server.started;
@@ -79,6 +81,35 @@ describe('server process', () => {
     const server = startProcess({ PORT: 'abc' });
     await expect(server.started).rejects.toThrow(/exited with 1/);
     expect(server.output()).toMatch(/PORT="abc": expected a whole number/);
+  });
+
+  it('exits naming DATABASE_URL when PostgreSQL is unreachable', async () => {
+    const port = await freePort();
+    const server = startProcess({ PORT: '0', DATABASE_URL: `postgresql://tandem:secret-password@127.0.0.1:${port}/tandem` });
+    await expect(server.started).rejects.toThrow(/exited with 1/);
+    expect(server.output()).toMatch(new RegExp(`Cannot connect to PostgreSQL at postgresql://tandem:\\*\\*\\*@127\\.0\\.0\\.1:${port}/tandem \\(DATABASE_URL\\): .*ECONNREFUSED`));
+    expect(server.output()).not.toMatch(/secret-password/);
+  });
+
+  it('exits naming REDIS_URL when Redis is unreachable', async () => {
+    const port = await freePort();
+    const server = startProcess({ PORT: '0', DATABASE_URL: await createTestDatabase(), REDIS_URL: `redis://127.0.0.1:${port}` });
+    await expect(server.started).rejects.toThrow(/exited with 1/);
+    expect(server.output()).toMatch(new RegExp(`Cannot connect to Redis at REDIS_URL=redis://127\\.0\\.0\\.1:${port}.*ECONNREFUSED.*Start Redis or fix REDIS_URL`));
+  });
+
+  it.runIf(testDatabase === 'postgresql')('migrates an empty PostgreSQL database', { timeout: 60_000 }, async () => {
+    const name = `${inject('postgresPrefix')}${process.pid}_empty`;
+    await adminQuery(`CREATE DATABASE "${name}"`);
+    const databaseUrl = postgresDatabaseUrl(name);
+    const server = startProcess({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, TOKEN_SECRET: 'process-test-secret-process-test-secret' });
+    const url = await server.started;
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    const applied = await queryRows<{ migration_name: string }>(databaseUrl, 'SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL');
+    expect(applied.map((row) => row.migration_name)).toEqual(fs.readdirSync('prisma/postgresql/migrations').filter((entry) => !entry.endsWith('.toml')));
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 
   it('refuses production without TOKEN_SECRET', async () => {

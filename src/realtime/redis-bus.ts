@@ -24,15 +24,22 @@ export async function connectRedis(url: string, names: [string, string], logger:
   const clients = names.map(
     (connectionName) => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), connectionName }),
   );
+  // connect() only says "Connection is closed"; the cause (ECONNREFUSED, a
+  // wrong password) comes as an error event.
+  let cause: Error | undefined;
   for (const client of clients) {
     // Without a listener each failed reconnection would be an unhandled error.
-    client.on('error', (error: Error) => logger.debug({ err: error, connection: client.options.connectionName }, 'Redis connection error'));
+    client.on('error', (error: Error) => {
+      cause = error;
+      logger.debug({ err: error, connection: client.options.connectionName }, 'Redis connection error');
+    });
   }
   try {
     await Promise.all(clients.map((client) => client.connect()));
   } catch (error) {
     for (const client of clients) client.disconnect();
-    throw new BusConnectionError(`Cannot connect to Redis at REDIS_URL=${redactRedisUrl(url)} for ${purpose}: ${(error as Error).message.replace(/\.$/, '')}. Start Redis or fix REDIS_URL.`, { cause: error });
+    const reason = (cause ?? (error as Error)).message.replace(/\.$/, '');
+    throw new BusConnectionError(`Cannot connect to Redis at REDIS_URL=${redactRedisUrl(url)} for ${purpose}: ${reason}. Start Redis or fix REDIS_URL.`, { cause: cause ?? error });
   }
   return [clients[0]!, clients[1]!];
 }
