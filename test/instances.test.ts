@@ -160,7 +160,7 @@ describe.skipIf(skipReason() !== null)('several instances', () => {
 
     await writeThrough([b!], team, cards, 50, 2);
     await redis.stop();
-    // Mutations still commit while Redis is down, and readiness says what is wrong.
+    // Mutations still commit while Redis is down, and readiness reports what is wrong.
     await writeThrough([b!], team, cards, 50, 2, 50);
     for (const instance of [a!, b!]) {
       const ready = await readiness(instance);
@@ -229,7 +229,7 @@ describe.skipIf(skipReason() !== null)('several instances', () => {
     const [memberSnapshot] = await member.collector.count(1);
     const memberSession = memberSnapshot!.data.presence.you.id as string;
 
-    // Each sees the other, though they are on different instances.
+    // Each session lists the other, though they are on different instances.
     expect(memberSnapshot!.data.presence.sessions.map((session: { user: { id: string } }) => session.user.id).sort()).toEqual([team.owner.id, team.member.id].sort());
     await owner.collector.until(() => owner.collector.results.some((r) => r.data?.presence.__typename === 'PresenceJoined' && r.data.presence.session.id === memberSession), 'the member to join');
 

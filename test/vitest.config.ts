@@ -42,6 +42,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
     },
     test: {
       pool: 'forks' as const,
+      // Vitest's default on 2 cores is one worker; the suites spend much of
+      // their time waiting on servers and sockets, so two halve the run.
+      maxWorkers: 2,
       testTimeout: 30_000,
       hookTimeout: 60_000,
       projects: databases.map((name) => ({

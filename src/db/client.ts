@@ -17,7 +17,7 @@ export type { Board, BoardEvent, Card, Column, Comment, Membership, Session, Use
 export type Database = PrismaClient;
 export type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
-/** Which database a DATABASE_URL selects. */
+/** The database kind that a DATABASE_URL selects. */
 export type DatabaseKind = 'sqlite' | 'postgresql';
 
 /** Observes every SQL statement the client sends; used by tests to count them. */
@@ -25,7 +25,7 @@ export type QueryListener = (event: { query: string; durationMs: number }) => vo
 
 export interface DatabaseOptions {
   onQuery?: QueryListener;
-  /** Most connections to PostgreSQL at once; SQLite uses one. */
+  /** Maximum number of connections to PostgreSQL; SQLite uses one. */
   poolSize?: number;
   /** Told about a connection that failed while idle, such as during a PostgreSQL restart. */
   onConnectionError?: (error: Error) => void;
@@ -45,12 +45,12 @@ export function sqlitePath(databaseUrl: string): string {
   return path.resolve(databaseUrl.replace(/^file:/, ''));
 }
 
-/** The folder for local files such as the development token secret: the SQLite file's, or ./data with PostgreSQL. */
+/** Returns the folder for local files such as the development token secret: the SQLite file's, or ./data with PostgreSQL. */
 export function dataDirectory(databaseUrl: string): string {
   return databaseKind(databaseUrl) === 'sqlite' ? path.dirname(sqlitePath(databaseUrl)) : path.resolve('data');
 }
 
-/** The URL without its password, for messages and logs. */
+/** Returns the URL without its password, for messages and logs. */
 export function describeDatabase(databaseUrl: string): string {
   if (databaseKind(databaseUrl) === 'sqlite') return sqlitePath(databaseUrl);
   try {
@@ -125,7 +125,7 @@ async function openPostgres(databaseUrl: string, options: DatabaseOptions): Prom
   return db;
 }
 
-/** The start-up error for a PostgreSQL server that refused or failed the first connection. */
+/** Builds the start-up error for a PostgreSQL server that refused or failed the first connection. */
 export function unreachable(databaseUrl: string, error: unknown): DatabaseUnreachableError {
   return new DatabaseUnreachableError(
     `Cannot connect to PostgreSQL at ${describeDatabase(databaseUrl)} (DATABASE_URL): ${reason(error)}. Check that the server runs and that the URL's host, port, user, password and database are right.`,
@@ -147,7 +147,7 @@ const unreachableKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'S
 const unreachableMessage = /Connection terminated|ECONNREFUSED|ECONNRESET|EPIPE|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/i;
 
 /**
- * True when `error` (or an error it wraps) says the database could not be
+ * True when `error` (or an error it wraps) reports that the database could not be
  * reached or dropped the connection, as during a PostgreSQL restart: a
  * condition that passes, unlike a bug or bad input.
  */

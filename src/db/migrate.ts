@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { databaseKind, describeDatabase, sqlitePath, unreachable, type DatabaseKind } from './client.js';
 
-const run = promisify(execFile);
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Thrown when `prisma migrate deploy` fails; carries the CLI's own output. */
@@ -16,7 +14,7 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-/** The folder of a database kind's committed migrations: prisma/sqlite/migrations or prisma/postgresql/migrations. */
+/** Returns the folder of a database kind's committed migrations: prisma/sqlite/migrations or prisma/postgresql/migrations. */
 export function migrationsFolder(kind: DatabaseKind): string {
   return path.join(projectRoot, 'prisma', kind, 'migrations');
 }
@@ -85,14 +83,9 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
   const cli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
   const where = describeDatabase(url);
   try {
-    await run(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(projectRoot, 'prisma', kind, 'prisma.config.ts')], {
-      cwd: projectRoot,
-      env: { ...process.env, DATABASE_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
-      timeout: 120_000,
-    });
+    await runMigrateDeploy(cli, kind, url);
   } catch (error) {
-    const output = error as { stdout?: string; stderr?: string };
-    const detail = `${output.stderr ?? ''}\n${output.stdout ?? ''}`.trim();
+    const detail = error instanceof CliError ? error.output.trim() : '';
     // The driver adapter reports SQLITE_BUSY as a "SocketTimeout" the CLI cannot name.
     if (kind === 'sqlite' && detail.includes('SocketTimeout')) {
       throw new MigrationError(
@@ -102,4 +95,54 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
     }
     throw new MigrationError(`Migrating ${where} failed: ${detail || String(error)}`, { cause: error });
   }
+}
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Sentences with which `prisma migrate deploy` reports success. */
+const deployed = /All migrations have been successfully applied|No pending migrations to apply/;
+
+/**
+ * Runs `prisma migrate deploy` and resolves when it has reported success.
+ *
+ * NOTE: on PostgreSQL the CLI's WebAssembly schema engine leaves a 10-second
+ * timer behind, which keeps the process alive after its work is done. Once it
+ * has printed its success line and has not exited half a second later, it is
+ * stopped, so a start with migrations to apply does not wait 10 seconds more.
+ */
+function runMigrateDeploy(cli: string, kind: DatabaseKind, url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(projectRoot, 'prisma', kind, 'prisma.config.ts')], {
+      cwd: projectRoot,
+      env: { ...process.env, DATABASE_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let succeeded = false;
+    let linger: NodeJS.Timeout | undefined;
+    const limit = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const collect = (chunk: Buffer) => {
+      output += chunk;
+      if (!succeeded && deployed.test(output)) {
+        succeeded = true;
+        linger = setTimeout(() => child.kill('SIGTERM'), 500);
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (error) => reject(new CliError(`The Prisma CLI could not be started: ${error.message}`, output)));
+    child.once('exit', (code, signal) => {
+      clearTimeout(limit);
+      clearTimeout(linger);
+      if (code === 0 || succeeded) resolve();
+      else reject(new CliError(`prisma migrate deploy exited with ${code ?? signal}`, output));
+    });
+  });
 }

@@ -37,7 +37,7 @@ export async function readableBoard(db: Database | Transaction, userId: string, 
 /**
  * Takes the board row's write lock until the transaction ends, so the writes
  * to one board run one at a time, as they do on SQLite: every read after it
- * sees the board as the previous writer left it. On PostgreSQL this makes a
+ * returns the board as the previous writer left it. On PostgreSQL this makes a
  * version check and a position computed from neighbours safe against
  * concurrent writers on other connections and instances. The statement
  * changes nothing and runs unchanged on both databases.

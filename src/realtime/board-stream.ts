@@ -27,7 +27,7 @@ export interface BoardStreamOptions {
   registry?: StreamRegistry;
   /**
    * The client went away. Ends the stream, also while it is starting: its
-   * iterator may not have reached the transport yet, and nobody else would
+   * iterator may not have reached the transport yet, and no other code would
    * end it then.
    */
   signal?: AbortSignal;

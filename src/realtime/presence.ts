@@ -49,7 +49,7 @@ export interface PresenceRegistry {
   setFocus(userId: string, boardId: string, cardId: string | null, sessionId?: string): Promise<PresenceSession[]>;
   /** Sessions on the board, oldest first. */
   list(boardId: string): Promise<PresenceSession[]>;
-  /** Number of sessions this instance holds open; leak checks compare it. */
+  /** Number of sessions open on this instance; leak checks compare it. */
   readonly size: number;
   close(): Promise<void>;
 }
@@ -76,8 +76,8 @@ export function applyFocus(session: PresenceSession, cardId: string | null, now 
 
 /**
  * Builds one subscriber's stream: the snapshot first, then the changes
- * `deliver` is given. A join of a session the subscriber already knows, or
- * a leave of one it never knew, is dropped, so a change that crosses the
+ * `deliver` is given. A join of a session the subscriber already has, or
+ * a leave of one it never had, is dropped, so a change that crosses the
  * snapshot on its way is not shown twice. `resync` compares the sessions as
  * they are with what the subscriber was told and delivers the difference.
  * `finish` runs once when the stream ends, for whatever reason.
@@ -88,7 +88,7 @@ export function presenceStream(
   queueLimit: number,
   finish: () => void,
 ): { stream: PresenceStream; deliver: (change: SessionChange) => void; resync: (sessions: PresenceSession[]) => void } {
-  /** What the subscriber was told about each session it knows. */
+  /** The last state sent to the subscriber for each session it has. */
   const known = new Map(sessions.map((session) => [session.id, { ...session }]));
   const queue: PresenceChange[] = [{ type: 'SNAPSHOT', you: { ...you }, sessions: sessions.map((session) => ({ ...session })) }];
   let wake: (() => void) | undefined;

@@ -8,7 +8,7 @@ export class BusConnectionError extends Error {
   override name = 'BusConnectionError';
 }
 
-/** The Redis URL without its credentials, for messages. */
+/** Returns the Redis URL without its credentials, for messages. */
 export function redactRedisUrl(url: string): string {
   return url.replace(/\/\/[^@]*@/, '//***@');
 }
@@ -24,7 +24,7 @@ export async function connectRedis(url: string, names: [string, string], logger:
   const clients = names.map(
     (connectionName) => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), connectionName }),
   );
-  // connect() only says "Connection is closed"; the cause (ECONNREFUSED, a
+  // connect() rejects only with "Connection is closed"; the cause (ECONNREFUSED, a
   // wrong password) comes as an error event.
   let cause: Error | undefined;
   for (const client of clients) {

@@ -22,9 +22,9 @@ export interface RedisPresenceOptions {
   logger: Logger;
 }
 
-/** What travels on a board's presence channel. */
+/** A message on a board's presence channel. */
 interface PresenceMessage {
-  /** The instance that made the change; it has already told its own subscribers. */
+  /** The instance that made the change; it has already delivered it to its own subscribers. */
   origin: string;
   change: SessionChange;
 }
@@ -36,7 +36,7 @@ interface LocalSubscriber {
 }
 
 /**
- * Presence across instances, in Redis. Per board, a hash holds the sessions
+ * Presence across instances, in Redis. Per board, a hash contains the sessions
  * and a sorted set their expiry times; a channel carries joins, leaves and
  * focus changes to the other instances.
  *
@@ -57,7 +57,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   const sessionsKey = (boardId: string) => `${prefix}presence:${boardId}:sessions`;
   const expiryKey = (boardId: string) => `${prefix}presence:${boardId}:expiry`;
   const channel = (boardId: string) => `${prefix}presence:${boardId}`;
-  /** Sessions this instance holds open, by id. */
+  /** Sessions open on this instance, by id. */
   const own = new Map<string, PresenceSession>();
   /** Local subscribers per board; a board is watched (its channel subscribed) while it has any. */
   const watchers = new Map<string, Set<LocalSubscriber>>();
@@ -172,7 +172,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
     for (const [boardId, set] of watchers) {
       const expired = await commands.zrangebyscore(expiryKey(boardId), '-inf', Date.now());
       for (const id of expired) {
-        // ZREM answers 1 to one instance only, which announces the leave.
+        // ZREM returns 1 to one instance only, which announces the leave.
         if ((await commands.zrem(expiryKey(boardId), id)) !== 1) continue;
         const value = await commands.hget(sessionsKey(boardId), id);
         await commands.hdel(sessionsKey(boardId), id);
@@ -248,7 +248,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
     },
     async close() {
       clearInterval(timer);
-      // Leaving explicitly tells the other instances at once, instead of after the TTL.
+      // Removed now, the sessions leave on the other instances' next pass instead of after the TTL.
       for (const session of own.values()) {
         await commands.multi().zrem(expiryKey(session.boardId), session.id).hdel(sessionsKey(session.boardId), session.id).exec().catch(() => undefined);
       }

@@ -17,7 +17,7 @@ export const testDatabase: DatabaseKind = process.env.TEST_DATABASE === 'postgre
 /** PostgreSQL for the tests: POSTGRES_URL, or the machine's default. Databases are created on this server. */
 export const testPostgresUrl = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
-/** The URL of a database named `name` on the test PostgreSQL server. */
+/** Returns the URL of a database named `name` on the test PostgreSQL server. */
 export function postgresDatabaseUrl(name: string): string {
   const url = new URL(testPostgresUrl);
   url.pathname = `/${name}`;

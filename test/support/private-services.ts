@@ -16,7 +16,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The folder of PostgreSQL's server programs: PG_BIN, or the newest under /usr/lib/postgresql. */
+/** Returns the folder of PostgreSQL's server programs: PG_BIN, or the newest under /usr/lib/postgresql. */
 function postgresBin(): string | null {
   if (process.env.PG_BIN) return process.env.PG_BIN;
   const root = '/usr/lib/postgresql';

@@ -216,7 +216,7 @@ export async function runBurst(options: {
 }
 
 // ---------------------------------------------------------------------------
-// The board log in SQLite
+// The board log
 
 export interface LogRow {
   sequence: number;
