@@ -97,6 +97,9 @@ const environment = z.object({
   PRESENCE_TTL_SECONDS: integer(2, 3_600).default(30),
 });
 
+/** The environment variables that Tandem reads, as keys. */
+export const environmentShape = environment.shape;
+
 /**
  * Reads the settings from `env`. Empty strings count as unset.
  *

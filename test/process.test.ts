@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { adminQuery, createTestDatabase, postgresDatabaseUrl, queryRows, testDatabase } from './support/database.js';
 import { freePort } from './support/private-services.js';
+import { serverEnvironment } from './support/processes.js';
 
 const tsx = path.resolve('node_modules/.bin/tsx');
 
@@ -24,7 +25,7 @@ afterEach(() => {
 
 /** Runs src/main.ts as `npm start` does, with `env` added, and collects its output. */
 function startProcess(env: Record<string, string>) {
-  const child = spawn(tsx, ['src/main.ts'], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(tsx, ['src/main.ts'], { env: serverEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   groups.push(child.pid!);
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));

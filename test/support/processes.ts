@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { afterEach, expect } from 'vitest';
 import { TandemClient, type TandemClientOptions, type BoardEvent, type BoardSubscription, type ReceivedError } from '../../sdk/index.js';
+import { environmentShape } from '../../src/config.js';
 import { queryRows } from './database.js';
 import { createCard, type Team } from './fixtures.js';
 import type { TestServer } from './server.js';
@@ -61,6 +62,16 @@ export interface ServerProcess {
 }
 
 /**
+ * Returns the environment for a server process: the test runner's, without
+ * the variables that configure Tandem (REDIS_URL, for one, also tells the
+ * tests where Redis is), and with `env` added.
+ */
+export function serverEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in environmentShape)));
+  return { ...inherited, LOG_LEVEL: 'info', ...env };
+}
+
+/**
  * Runs src/main.ts in a child process with `env` added, and resolves once it
  * logs 'Tandem started'. The process group is killed when the test ends.
  *
@@ -70,7 +81,7 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(tsx, ['src/main.ts'], {
     cwd: projectRoot,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
+    env: serverEnvironment({ NODE_ENV: 'test', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
