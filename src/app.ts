@@ -9,7 +9,7 @@ import { authenticate, credentialFromSocket } from './auth/authenticate.js';
 import { resolveTokenSecret } from './auth/secret.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Settings } from './config.js';
-import { dataDirectory, describeDatabase, openDatabase, type QueryListener } from './db/client.js';
+import { dataDirectory, databaseKind, describeDatabase, openDatabase, type QueryListener } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
@@ -120,7 +120,13 @@ function listenError(error: NodeJS.ErrnoException, settings: Settings): Error {
 export async function createApp(settings: Settings, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(settings.logLevel);
   const tokenSecret = resolveTokenSecret(settings, dataDirectory(settings.databaseUrl), logger);
-  if (options.migrate !== false) await migrateDatabase(settings.databaseUrl);
+  if (options.migrate !== false) {
+    const applied = await migrateDatabase(settings.databaseUrl);
+    if (applied.length > 0) logger.info({ migrations: applied, database: describeDatabase(settings.databaseUrl) }, 'applied pending migrations');
+  }
+  if (databaseKind(settings.databaseUrl) === 'postgresql' && !settings.redisUrl) {
+    logger.warn('DATABASE_URL names PostgreSQL, but REDIS_URL is unset: events and presence stay inside this process. Set REDIS_URL when several processes share the database.');
+  }
   const db = await openDatabase(settings.databaseUrl, {
     onQuery: options.onQuery,
     poolSize: settings.databasePoolSize,

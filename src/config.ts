@@ -116,7 +116,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       // URLs may hold a password; it is not repeated in the message.
-      const shown = name === 'TOKEN_SECRET' ? '(hidden)' : JSON.stringify(present[name]?.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@'));
+      const shown = name === 'TOKEN_SECRET' ? '(hidden)' : JSON.stringify(present[name]?.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@').replace(/([?&][^=&]*pass[^=&]*=)[^&]*/gi, '$1***'));
       return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid environment:\n  ${lines.join('\n  ')}`);

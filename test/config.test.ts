@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTokenSecret } from '../src/auth/secret.js';
 import { ConfigError, loadSettings } from '../src/config.js';
+import { describeDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/observability/logger.js';
 
 describe('loadSettings', () => {
@@ -41,6 +42,13 @@ describe('loadSettings', () => {
   it('never prints a URL password', () => {
     expect(() => loadSettings({ DATABASE_URL: 'mysql://tandem:hunter2@127.0.0.1/tandem' })).toThrow(/mysql:\/\/tandem:\*\*\*@127\.0\.0\.1/);
     expect(() => loadSettings({ DATABASE_URL: 'mysql://tandem:hunter2@127.0.0.1/tandem' })).not.toThrow(/hunter2/);
+  });
+
+  it('never prints a password parameter', () => {
+    const url = 'mysql://127.0.0.1/tandem?sslmode=require&password=hunter2';
+    expect(() => loadSettings({ DATABASE_URL: url })).toThrow(/sslmode=require&password=\*\*\*/);
+    expect(() => loadSettings({ DATABASE_URL: url })).not.toThrow(/hunter2/);
+    expect(describeDatabase('postgresql://tandem:hunter2@127.0.0.1/tandem?password=hunter2')).toBe('postgresql://tandem:***@127.0.0.1/tandem?password=***');
   });
 
   it('never prints the token secret', () => {

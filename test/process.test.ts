@@ -109,6 +109,8 @@ describe('server process', () => {
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     const applied = await queryRows<{ migration_name: string }>(databaseUrl, 'SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL');
     expect(applied.map((row) => row.migration_name)).toEqual(fs.readdirSync('prisma/postgresql/migrations').filter((entry) => !entry.endsWith('.toml')));
+    expect(server.output()).toMatch(/"msg":"applied pending migrations"/);
+    expect(server.output()).toMatch(/REDIS_URL is unset: events and presence stay inside this process/);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });

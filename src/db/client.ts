@@ -56,6 +56,10 @@ export function describeDatabase(databaseUrl: string): string {
   try {
     const url = new URL(databaseUrl);
     if (url.password) url.password = '***';
+    // pg also takes the password as a query parameter.
+    for (const name of [...url.searchParams.keys()]) {
+      if (/pass/i.test(name)) url.searchParams.set(name, '***');
+    }
     return url.toString();
   } catch {
     return 'the PostgreSQL server in DATABASE_URL';

@@ -70,20 +70,22 @@ export async function pendingMigrations(databaseUrl: string): Promise<string[]> 
  * is pending, the CLI is not run at all, so another process can start on a
  * database a running server has open. On PostgreSQL, instances starting at
  * once are safe: `migrate deploy` holds an advisory lock while it works.
+ * Returns the names of the migrations applied.
  */
-export async function migrateDatabase(databaseUrl: string): Promise<void> {
+export async function migrateDatabase(databaseUrl: string): Promise<string[]> {
   const kind = databaseKind(databaseUrl);
   const url = kind === 'sqlite' ? `file:${sqlitePath(databaseUrl)}` : databaseUrl;
   // SQLite creates the file but not its folder.
   if (kind === 'sqlite') fs.mkdirSync(path.dirname(sqlitePath(url)), { recursive: true });
   const pending = await pendingMigrations(url);
-  if (pending.length === 0) return;
+  if (pending.length === 0) return [];
 
   const require = createRequire(import.meta.url);
   const cli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
   const where = describeDatabase(url);
   try {
     await runMigrateDeploy(cli, kind, url);
+    return pending;
   } catch (error) {
     const detail = error instanceof CliError ? error.output.trim() : '';
     // The driver adapter reports SQLITE_BUSY as a "SocketTimeout" the CLI cannot name.
