@@ -97,7 +97,10 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
         for (const listener of reconnectListeners) listener();
       });
   });
-  subscriber.on('close', () => logger.warn('Redis connection lost; events keep committing and are delivered once it is back'));
+  let closing = false;
+  subscriber.on('close', () => {
+    if (!closing) logger.warn('Redis connection lost; events keep committing and are delivered once it is back');
+  });
 
   return {
     publish(topic, event) {
@@ -140,6 +143,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     healthy: () => publisher.status === 'ready' && subscriber.status === 'ready',
     listenerCount: () => local.listenerCount(),
     async close() {
+      closing = true;
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);
     },
   };
