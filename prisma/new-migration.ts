@@ -44,7 +44,7 @@ for (const [kind, databaseUrl] of Object.entries(databases)) {
     'npx',
     ['prisma', 'migrate', 'diff', '--config', `prisma/${kind}/prisma.config.ts`, '--from-schema-datamodel', committed, '--to-schema-datamodel', `prisma/${kind}/schema`, '--script', '-o', output],
     // The CLI opens the database in DATABASE_URL even for a diff of two data models.
-    { stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl } },
+    { stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1' } },
   );
   const sql = fs.readFileSync(output, 'utf8');
   if (sql.trim() === '' || /This is an empty migration/.test(sql)) {

@@ -53,7 +53,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           name,
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
-          env: { TEST_DATABASE: name },
+          // CHECKPOINT_DISABLE keeps the Prisma CLIs that tests run from checking for updates online.
+          env: { TEST_DATABASE: name, CHECKPOINT_DISABLE: '1' },
         },
       })),
     },

@@ -60,9 +60,8 @@ export async function runMutation<T>(services: Services, actor: Actor, work: (tx
  *
  * @throws ConflictError carrying the current object when the versions differ.
  */
-// NOTE: this read-then-write is atomic because SQLite runs one write
-// transaction at a time. On a database with concurrent writers it also needs
-// the row locked (SELECT ... FOR UPDATE) or a conditional update.
+// The read-then-write is atomic because the object was read after its
+// board's lock (lockBoard): no other writer can change it before the commit.
 export function checkVersion(typename: VersionedType, current: { id: string; version: number }, expectedVersion: number | null | undefined): void {
   if (expectedVersion == null || current.version === expectedVersion) return;
   if (expectedVersion < 1 || expectedVersion > current.version) {

@@ -86,6 +86,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     local.publish(channel.slice(prefix.length), event);
   });
   subscriber.on('ready', () => {
+    down = false;
     // Subscribe again before the streams look for missed events, so nothing
     // committed between their look and the subscription is lost.
     const channels = [...counts.keys()].map((topic) => prefix + topic);
@@ -98,8 +99,12 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       });
   });
   let closing = false;
+  // ioredis emits close after every failed reconnection; one warning per outage is enough.
+  let down = false;
   subscriber.on('close', () => {
-    if (!closing) logger.warn('Redis connection lost; events keep committing and are delivered once it is back');
+    if (closing || down) return;
+    down = true;
+    logger.warn('Redis connection lost; events keep committing and are delivered once it is back');
   });
 
   return {
