@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { graphql, socketClient, subscribeSocket } from './support/client.js';
-import { testDatabase } from './support/database.js';
+import { adminQuery, testDatabase } from './support/database.js';
 import { createTeam, type Team } from './support/fixtures.js';
 import { PrivatePostgres, PrivateRedis } from './support/private-services.js';
 import {
@@ -50,10 +49,7 @@ describe.skipIf(skipReason() !== null)('several instances', () => {
 
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([PrivatePostgres.create(), PrivateRedis.create()]);
-    const admin = new pg.Client({ connectionString: postgres.url() });
-    await admin.connect();
-    await admin.query('CREATE DATABASE tandem');
-    await admin.end();
+    await adminQuery('CREATE DATABASE tandem', postgres.url());
     databaseUrl = postgres.url('tandem');
     await migrateDatabase(databaseUrl);
   }, 120_000);

@@ -79,7 +79,7 @@ export function applyFocus(session: PresenceSession, cardId: string | null, now 
  * `deliver` is given. A join of a session the subscriber already has, or
  * a leave of one it never had, is dropped, so a change that crosses the
  * snapshot on its way is not shown twice. `resync` compares the sessions as
- * they are with what the subscriber was told and delivers the difference.
+ * they are with what the subscriber has received and delivers the difference.
  * `finish` runs once when the stream ends, for whatever reason.
  */
 export function presenceStream(

@@ -36,15 +36,15 @@ interface LocalSubscriber {
 }
 
 /**
- * Presence across instances, in Redis. Per board, a hash contains the sessions
- * and a sorted set their expiry times; a channel carries joins, leaves and
- * focus changes to the other instances.
+ * Presence across instances, in Redis. Per board, a hash contains the
+ * sessions and a sorted set their expiry times. A channel carries joins,
+ * leaves and focus changes to the other instances.
  *
  * Each instance renews its own sessions every third of the TTL. An instance
  * that dies stops renewing, and another instance watching the board removes
  * the expired sessions and announces their leave: within the TTL plus a
  * third of it. The same pass compares each board's sessions in Redis with
- * what each local subscriber was told, so a change whose message was lost
+ * what each local subscriber has received, so a change whose message was lost
  * (Redis restarting) still arrives, late.
  */
 export async function createRedisPresence(options: RedisPresenceOptions): Promise<PresenceRegistry> {
@@ -157,9 +157,14 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   /** Renews this instance's sessions; one removed meanwhile (Redis was unreachable too long) is stored and announced again. */
   async function renew(): Promise<void> {
     for (const session of own.values()) {
-      const changed = await commands.zadd(expiryKey(session.boardId), 'XX', 'CH', Date.now() + ttlMs, session.id);
-      await commands.pexpire(sessionsKey(session.boardId), ttlMs * 2);
-      await commands.pexpire(expiryKey(session.boardId), ttlMs * 2);
+      // One round trip per session. ZADD XX CH returns 0 when the session was no longer there.
+      const results = await commands
+        .multi()
+        .zadd(expiryKey(session.boardId), 'XX', 'CH', Date.now() + ttlMs, session.id)
+        .pexpire(sessionsKey(session.boardId), ttlMs * 2)
+        .pexpire(expiryKey(session.boardId), ttlMs * 2)
+        .exec();
+      const changed = results?.[0]?.[1];
       if (Number(changed) === 0 && own.has(session.id)) {
         await store(session);
         announce({ type: 'JOINED', session: { ...session } });

@@ -24,12 +24,12 @@ export function postgresDatabaseUrl(name: string): string {
   return url.toString();
 }
 
-/** Runs one statement on the test PostgreSQL server's administrative database. */
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: testPostgresUrl, connectionTimeoutMillis: 5_000 });
+/** Runs one statement on a PostgreSQL server's administrative database (by default the test server's) and returns its rows. */
+export async function adminQuery<T extends pg.QueryResultRow = Record<string, unknown>>(sql: string, serverUrl = testPostgresUrl): Promise<T[]> {
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query<T>(sql)).rows;
   } finally {
     await client.end();
   }

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '../../src/db/migrate.js';
+import { adminQuery, postgresDatabaseUrl } from './database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,8 +15,6 @@ declare module 'vitest' {
     postgresPrefix: string;
   }
 }
-
-const defaultPostgresUrl = 'postgresql://postgres@127.0.0.1:5432/test';
 
 /**
  * Migrates one template database per project once; every test server starts
@@ -37,25 +35,13 @@ export default async function setup(project: TestProject) {
     return () => fs.rmSync(testRoot, { recursive: true, force: true });
   }
 
-  const adminUrl = process.env.POSTGRES_URL ?? defaultPostgresUrl;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      return await client.query<{ datname: string }>(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  const templateName = `${postgresPrefix}template`;
-  await admin(`CREATE DATABASE "${templateName}"`);
-  const template = new URL(adminUrl);
-  template.pathname = `/${templateName}`;
-  await migrateDatabase(template.toString());
-  project.provide('templateDatabaseUrl', template.toString());
+  const templateUrl = postgresDatabaseUrl(`${postgresPrefix}template`);
+  await adminQuery(`CREATE DATABASE "${postgresPrefix}template"`);
+  await migrateDatabase(templateUrl);
+  project.provide('templateDatabaseUrl', templateUrl);
   return async () => {
-    const { rows } = await admin(`SELECT datname FROM pg_database WHERE datname LIKE '${postgresPrefix}%'`);
-    for (const { datname } of rows) await admin(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    const rows = await adminQuery<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE '${postgresPrefix}%'`);
+    for (const { datname } of rows) await adminQuery(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     fs.rmSync(testRoot, { recursive: true, force: true });
   };
 }

@@ -6,8 +6,8 @@ import { afterEach, expect } from 'vitest';
 import { TandemClient, type TandemClientOptions, type BoardEvent, type BoardSubscription, type ReceivedError } from '../../sdk/index.js';
 import { environmentShape } from '../../src/config.js';
 import { queryRows } from './database.js';
-import { createCard, type Team } from './fixtures.js';
-import type { TestServer } from './server.js';
+import { createCard, rawId, type Team } from './fixtures.js';
+import { readEventLog, type EventRow, type TestServer } from './server.js';
 
 /*
  * Server processes and SDK clients for the suites that run Tandem as
@@ -63,8 +63,8 @@ export interface ServerProcess {
 
 /**
  * Returns the environment for a server process: the test runner's, without
- * the variables that configure Tandem (REDIS_URL, for one, also tells the
- * tests where Redis is), and with `env` added.
+ * the variables that configure Tandem (REDIS_URL, for one, also gives the
+ * tests the address of Redis), and with `env` added.
  */
 export function serverEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in environmentShape)));
@@ -229,23 +229,12 @@ export async function runBurst(options: {
 // ---------------------------------------------------------------------------
 // The board log
 
-export interface LogRow {
-  sequence: number;
-  type: string;
-}
-
-/** Database id inside a Relay global id (base64 of `Type:id`). */
-export function rawId(globalId: string): string {
-  return Buffer.from(globalId, 'base64').toString('utf8').split(':')[1]!;
-}
-
-/** Reads a board's counter and log from the database, beside the running server. */
-export async function readBoardLog(databaseUrl: string, boardGlobalId: string): Promise<{ eventSequence: number; rows: LogRow[] }> {
+/** Reads a board's counter and its event log from the database, beside the running server. */
+export async function readBoardLog(databaseUrl: string, boardGlobalId: string): Promise<{ eventSequence: number; rows: EventRow[] }> {
   const boardId = rawId(boardGlobalId);
   const [board] = await queryRows<{ eventSequence: number }>(databaseUrl, 'SELECT "eventSequence" FROM "Board" WHERE "id" = ?', boardId);
   if (!board) throw new Error(`Board ${boardId} not found in ${databaseUrl}`);
-  const rows = await queryRows<LogRow>(databaseUrl, 'SELECT "sequence", "type" FROM "BoardEvent" WHERE "boardId" = ? ORDER BY "sequence"', boardId);
-  return { eventSequence: board.eventSequence, rows };
+  return { eventSequence: board.eventSequence, rows: await readEventLog({ databaseUrl }, boardGlobalId) };
 }
 
 /** Returns the GraphQL type name of a log type, as in the table of docs/PROTOCOL.md: CARD_UPDATED becomes CardUpdatedEvent. */
@@ -337,7 +326,7 @@ export function expectSequences(label: string, events: BoardEvent[], first: numb
 }
 
 /** Asserts that each delivered event's __typename matches the type of its row in the log. */
-export function expectTypenames(label: string, events: BoardEvent[], rows: LogRow[]): void {
+export function expectTypenames(label: string, events: BoardEvent[], rows: EventRow[]): void {
   const typeBySequence = new Map(rows.map((row) => [row.sequence, row.type]));
   const mismatches = events
     .filter((event) => eventTypename(typeBySequence.get(event.sequence) ?? 'NOT_IN_LOG') !== event.__typename)

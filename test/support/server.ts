@@ -110,7 +110,7 @@ export interface EventRow {
 }
 
 /** Reads a board's BoardEvent rows, oldest first, straight from the server's database. */
-export async function readEventLog(server: TestServer, boardGlobalId: string): Promise<EventRow[]> {
+export async function readEventLog(server: Pick<TestServer, 'databaseUrl'>, boardGlobalId: string): Promise<EventRow[]> {
   const rows = await queryRows<EventRow & { payload: string }>(
     server.databaseUrl,
     'SELECT "sequence", "type", "payload", "actorId" FROM "BoardEvent" WHERE "boardId" = ? ORDER BY "sequence"',
