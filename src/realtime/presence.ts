@@ -117,13 +117,13 @@ export function presenceStream(
   };
   const resync = (current: PresenceSession[]) => {
     const present = new Map(current.map((session) => [session.id, session]));
-    for (const [id, told] of known) {
-      if (!present.has(id)) deliver({ type: 'LEFT', session: told });
+    for (const [id, sent] of known) {
+      if (!present.has(id)) deliver({ type: 'LEFT', session: sent });
     }
     for (const session of current) {
-      const told = known.get(session.id);
-      if (!told) deliver({ type: 'JOINED', session: { ...session } });
-      else if (told.focusCardId !== session.focusCardId) deliver({ type: 'FOCUS_CHANGED', session: { ...session } });
+      const sent = known.get(session.id);
+      if (!sent) deliver({ type: 'JOINED', session: { ...session } });
+      else if (sent.focusCardId !== session.focusCardId) deliver({ type: 'FOCUS_CHANGED', session: { ...session } });
     }
   };
   const next = async (): Promise<IteratorResult<PresenceChange>> => {
