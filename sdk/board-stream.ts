@@ -1,4 +1,6 @@
+import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
+import { PresenceDocument, type PresenceSubscription } from './generated/operations.js';
 
 /** One board event as the SDK hands it to the application: at least these fields, plus the selection. */
 export interface BoardEvent {
@@ -24,7 +26,7 @@ export interface BoardSubscriptionOptions {
   onEvent(event: BoardEvent): void;
   /**
    * Called when the cursor is older than the server's kept log (CURSOR_EXPIRED).
-   * Events were missed: refetch the board, then subscribe again without `after`.
+   * Events were missed: read the board again, then subscribe after its `eventCursor`.
    * The subscription has ended.
    */
   onCursorExpired?(error: ReceivedError): void;
@@ -42,6 +44,36 @@ export interface BoardSubscription {
   /** Cursor of the last event delivered, to persist and pass as `after` later. */
   readonly cursor: string | undefined;
   /** Stops the subscription; no event is delivered after it returns. */
+  unsubscribe(): void;
+}
+
+/** One presence session (a browser tab, say) as watchPresence reports it. */
+export interface PresenceSession {
+  id: string;
+  user: { id: string; displayName: string } | null;
+  focusedCard: { id: string } | null;
+}
+
+/** The sessions on a board now. */
+export interface PresenceState {
+  /** This client's own session, one of `sessions`; undefined until the first snapshot. */
+  you: string | undefined;
+  /** Every session on the board, in the order they joined; yours included. */
+  sessions: PresenceSession[];
+}
+
+export interface PresenceWatchOptions {
+  boardId: string;
+  /** Called with the whole state after every change, and after each resubscription's snapshot. */
+  onChange(state: PresenceState): void;
+  /** Called with an error that retrying cannot fix (FORBIDDEN, NOT_FOUND, UNAUTHENTICATED ...); the watch has ended. */
+  onError?(error: ReceivedError): void;
+}
+
+export interface PresenceWatch {
+  /** The latest state, as last passed to onChange. */
+  readonly state: PresenceState;
+  /** Leaves the board: the other sessions see this one leave. */
   unsubscribe(): void;
 }
 
@@ -81,6 +113,7 @@ export class TandemClient {
   readonly ws: Client;
   private readonly retryDelayMs: number;
   private readonly subscriptions = new Set<BoardSubscription>();
+  private readonly watches = new Set<PresenceWatch>();
   private disposed = false;
 
   constructor(options: TandemClientOptions) {
@@ -98,6 +131,11 @@ export class TandemClient {
         return token ? { authorization: `Bearer ${token}` } : {};
       },
     });
+  }
+
+  /** Delay before the next attempt after `failures` failed ones: doubling up to 10 s, with jitter. */
+  private retryDelay(failures: number): number {
+    return Math.min(10_000, this.retryDelayMs * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
   }
 
   subscribeBoard(options: BoardSubscriptionOptions): BoardSubscription {
@@ -121,7 +159,7 @@ export class TandemClient {
     const resume = (reason: string, immediately: boolean) => {
       if (stopped) return;
       options.onResume?.(reason, cursor);
-      const delay = immediately ? 0 : Math.min(10_000, this.retryDelayMs * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+      const delay = immediately ? 0 : this.retryDelay(failures);
       failures += 1;
       timer = setTimeout(start, delay);
     };
@@ -192,10 +230,106 @@ export class TandemClient {
     return subscription;
   }
 
+  /**
+   * Makes this client present on a board and keeps the list of who else is,
+   * across reconnects: after a dropped socket it subscribes again, and the
+   * new snapshot replaces the old list.
+   */
+  watchPresence(options: PresenceWatchOptions): PresenceWatch {
+    const query = print(PresenceDocument);
+    let state: PresenceState = { you: undefined, sessions: [] };
+    let stopped = false;
+    let failures = 0;
+    let dispose: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const publish = (sessions: PresenceSession[], you = state.you) => {
+      state = { you, sessions };
+      options.onChange(state);
+    };
+    const apply = (event: PresenceSubscription['presence']) => {
+      switch (event.__typename) {
+        case 'PresenceSnapshot':
+          return publish(event.sessions, event.you.id);
+        case 'PresenceJoined':
+          if (state.sessions.some((session) => session.id === event.session.id)) return;
+          return publish([...state.sessions, { ...event.session, focusedCard: null }]);
+        case 'PresenceLeft':
+          return publish(state.sessions.filter((session) => session.id !== event.session.id));
+        case 'PresenceFocusChanged':
+          return publish(state.sessions.map((session) => (session.id === event.session.id ? { ...session, focusedCard: event.session.focusedCard } : session)));
+      }
+    };
+    const fail = (error: ReceivedError) => {
+      stopped = true;
+      this.watches.delete(watch);
+      options.onError?.(error);
+    };
+
+    const start = () => {
+      if (stopped || this.disposed) return;
+      let ended = false;
+      const retry = () => {
+        if (ended || stopped) return;
+        ended = true;
+        timer = setTimeout(start, this.retryDelay(failures));
+        failures += 1;
+      };
+      dispose = this.ws.subscribe<PresenceSubscription>(
+        { query, variables: { boardId: options.boardId } },
+        {
+          next: (result) => {
+            if (stopped || ended) return;
+            const error = result.errors?.[0] as ReceivedError | undefined;
+            if (error) {
+              const code = error.extensions?.code;
+              if (code && resumableCodes.has(code)) retry();
+              else {
+                ended = true;
+                fail(error);
+              }
+              return;
+            }
+            if (!result.data) return;
+            failures = 0;
+            apply(result.data.presence);
+          },
+          error: (failure: unknown) => {
+            if (ended || stopped) return;
+            const close = failure as { code?: number; reason?: string };
+            if (close.code === 4403) {
+              ended = true;
+              fail({ message: close.reason || 'The server rejected the access token; sign in again.', extensions: { code: 'UNAUTHENTICATED', closeCode: 4403 } });
+              return;
+            }
+            retry();
+          },
+          complete: retry,
+        },
+      );
+    };
+
+    const watch: PresenceWatch = {
+      get state() {
+        return state;
+      },
+      unsubscribe: () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        this.watches.delete(watch);
+        dispose?.();
+      },
+    };
+    this.watches.add(watch);
+    start();
+    return watch;
+  }
+
   /** Ends every subscription without resuming, and closes the socket. */
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const subscription of [...this.subscriptions]) subscription.unsubscribe();
+    for (const watch of [...this.watches]) watch.unsubscribe();
     await this.ws.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import { readableBoard } from '../domain/access.js';
 import * as boards from '../domain/boards.js';
 import * as columns from '../domain/columns.js';
+import { encodeCursor } from '../realtime/cursor.js';
 import { builder } from './builder.js';
 import { expectedVersionDescription, idempotencyKeyDescription, mutationActor } from './mutation-actor.js';
 import { requireViewer } from './context.js';
@@ -17,6 +18,11 @@ export const BoardType = builder.prismaNode('Board', {
     archived: t.exposeBoolean('archived'),
     version: t.exposeInt('version', { description: 'Incremented by every change to the board itself.' }),
     eventSequence: t.exposeInt('eventSequence', { description: 'Sequence number of the newest event in this board\'s log; 0 before the first.' }),
+    eventCursor: t.string({
+      description: 'Cursor of the newest event in this board\'s log, read with the rest of this result: pass it as `after` to boardEvents to get every change made since, with no gap.',
+      select: { id: true, eventSequence: true },
+      resolve: (board) => encodeCursor(board.id, board.eventSequence),
+    }),
     workspace: t.relation('workspace'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     columns: t.relatedConnection('columns', {
