@@ -24,6 +24,7 @@ import { pruneIdempotencyRecords } from './domain/mutation.js';
 import { createLoaders, forkContext, type Context } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createErrorMasker } from './schema/mask-errors.js';
+import { DemoPage } from './http/demo.js';
 import { renderLocalGraphiQL, serveGraphiQLAsset } from './http/graphiql.js';
 import { replaceResultWithMarker, spliceResultsOnSend } from './http/shared-json.js';
 import { SharedExecutions, useEventScopedContext } from './schema/subscribe.js';
@@ -176,8 +177,10 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     },
   });
 
+  const demo = settings.demoApp ? new DemoPage(logger) : undefined;
   const server = createServer(async (request, response) => {
     if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
+    if (demo && (await demo.serve(request, response))) return;
     if (await serveHealth(request, response, services)) return;
     void yoga(request, response);
   });

@@ -26,6 +26,8 @@ export interface Settings {
   refreshTokenTtlSeconds: number;
   /** Serve GraphiQL at the GraphQL path for browsers. Default on outside production. */
   graphiql: boolean;
+  /** Serve the browser demo at /app (and redirect / to it). Default on outside production. */
+  demoApp: boolean;
   /** Events older than this are pruned from each board's log, in seconds. Default 604,800 (7 days). */
   eventRetentionSeconds: number;
   /** At most this many newest events are kept per board. Default 10,000. */
@@ -88,6 +90,7 @@ const environment = z.object({
   ACCESS_TOKEN_TTL_SECONDS: integer(10, 86_400).default(900),
   REFRESH_TOKEN_TTL_SECONDS: integer(60, 31_536_000).default(2_592_000),
   GRAPHIQL: boolean.optional(),
+  DEMO_APP: boolean.optional(),
   EVENT_RETENTION_SECONDS: integer(60, 315_360_000).default(604_800),
   EVENT_RETENTION_COUNT: integer(100, 100_000_000).default(10_000),
   SUBSCRIPTION_QUEUE_LIMIT: integer(10, 1_000_000).default(1_000),
@@ -133,6 +136,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
     graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
+    demoApp: values.DEMO_APP ?? values.NODE_ENV !== 'production',
     eventRetentionSeconds: values.EVENT_RETENTION_SECONDS,
     eventRetentionCount: values.EVENT_RETENTION_COUNT,
     subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,

@@ -55,9 +55,13 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ TOKEN_SECRET: 'tiny-secret' })).not.toThrow(/tiny-secret/);
   });
 
-  it('turns GraphiQL off in production', () => {
+  it('turns GraphiQL and the demo page off in production', () => {
     expect(loadSettings({ NODE_ENV: 'production' }).graphiql).toBe(false);
     expect(loadSettings({ NODE_ENV: 'production', GRAPHIQL: 'true' }).graphiql).toBe(true);
+    expect(loadSettings({}).demoApp).toBe(true);
+    expect(loadSettings({ NODE_ENV: 'production' }).demoApp).toBe(false);
+    expect(loadSettings({ NODE_ENV: 'production', DEMO_APP: '1' }).demoApp).toBe(true);
+    expect(() => loadSettings({ DEMO_APP: 'yes' })).toThrow(/DEMO_APP/);
   });
 });
 

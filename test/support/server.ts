@@ -55,6 +55,7 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     accessTokenTtlSeconds: 900,
     refreshTokenTtlSeconds: 3600,
     graphiql: true,
+    demoApp: true,
     eventRetentionSeconds: 604_800,
     eventRetentionCount: 10_000,
     subscriptionQueueLimit: 1_000,
