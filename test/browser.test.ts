@@ -146,6 +146,34 @@ describe.skipIf(skipReason !== null)('in headless Chromium', () => {
     await expect.poll(() => ownerPage.locator('#presence li').allTextContents(), { timeout: 5_000 }).toEqual(['owner (you)']);
   });
 
+  it('saves titles typed in quick succession', async () => {
+    const page = await signInOnPage(team.member);
+    const field = page.getByLabel('New card in Done');
+    // Each title is typed right after the previous Enter, before its response can arrive.
+    for (const title of ['Quick one', 'Quick two', 'Quick three']) {
+      await field.pressSequentially(title, { delay: 5 });
+      await field.press('Enter');
+    }
+    const long = `${'a'.repeat(150)} long word`;
+    await field.fill(long);
+    await field.press('Enter');
+    for (const title of ['Quick one', 'Quick two', 'Quick three', long]) await cardIn(page, team.doneId, title).waitFor({ timeout: 5_000 });
+    const titles = await page.locator(`section.column[data-column-id="${team.doneId}"] li.card .title`).allTextContents();
+    expect(titles.filter((title) => title.startsWith('Quick') || title === long)).toEqual(['Quick one', 'Quick two', 'Quick three', long]);
+    // The long word wraps inside its card rather than widening the column.
+    const column = await page.locator(`section.column[data-column-id="${team.doneId}"]`).boundingBox();
+    expect(column!.width).toBeLessThan(300);
+
+    await field.fill('   ');
+    await field.press('Enter');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/needs a title/);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Email').waitFor();
+    await page.waitForTimeout(300);
+    expect(await page.locator('#connection').isHidden()).toBe(true);
+  });
+
   it('explains a failed sign-in', async () => {
     const page = await openPage('/app/');
     await page.getByLabel('Email').fill(team.owner.email);
@@ -182,8 +210,11 @@ describe.skipIf(skipReason !== null)('in headless Chromium', () => {
       socket.on('framesent', (frame) => frames.push(String(frame.payload)));
     });
     await page.locator('.graphiql-query-editor').waitFor();
+    await expect.poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(/Welcome\sto\sTandem's\sGraphiQL/);
 
-    // GraphiQL sends the headers typed here with each operation, in its extensions.
+    // A new tab, so the welcome text's own operations do not compete with this one.
+    await page.getByRole('button', { name: 'New tab' }).click();
+    // GraphiQL sends the tab's headers with each operation, in its extensions.
     await page.locator('button[data-name="headers"]').click();
     await page.locator('.graphiql-editor-tool .graphiql-editor:visible').click();
     await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${team.member.token}` }));
@@ -194,7 +225,7 @@ describe.skipIf(skipReason !== null)('in headless Chromium', () => {
     await page.keyboard.insertText(`subscription Watch { boardEvents(boardId: "${team.boardId}") { __typename sequence ... on CardCreatedEvent { card { title } } } }`);
     await page.locator('.graphiql-execute-button').click();
 
-    await expect.poll(() => frames.find((frame) => frame.includes('"type":"subscribe"')), { timeout: 10_000 }).toContain(`Bearer ${team.member.token}`);
+    await expect.poll(() => frames.find((frame) => frame.includes('"type":"subscribe"')) ?? '', { timeout: 10_000 }).toContain(`Bearer ${team.member.token}`);
     const created = await mutate(server, team.owner.token, 'createCard', { columnId: team.todoId, title: 'Seen in GraphiQL' }, '... on Card { id }');
     expectResult(created, 'Card');
     await page.locator('.graphiql-response', { hasText: 'Seen in GraphiQL' }).waitFor({ timeout: 10_000 });

@@ -50,6 +50,8 @@ interface ErrorResult {
   message: string;
 }
 
+const unreachable = 'Cannot reach the Tandem server; check that it is running, then try again.';
+
 class RequestError extends Error {
   constructor(
     message: string,
@@ -66,6 +68,7 @@ const ui = {
   signOut: element<HTMLButtonElement>('sign-out'),
   problem: element('problem'),
   signIn: element('sign-in'),
+  signInHeading: element('sign-in-heading'),
   signInForm: element<HTMLFormElement>('sign-in-form'),
   signInSubmit: element<HTMLButtonElement>('sign-in-submit'),
   displayNameField: element('display-name-field'),
@@ -126,7 +129,7 @@ async function request<Result, Variables>(document: TypedDocumentNode<Result, Va
   try {
     response = await fetch(graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query: print(document), variables }) });
   } catch {
-    throw new RequestError('Cannot reach the Tandem server; check that it is running, then try again.');
+    throw new RequestError(unreachable);
   }
   const body = (await response.json().catch(() => null)) as { data?: Result; errors?: { message: string; extensions?: { code?: string } }[] } | null;
   const error = body?.errors?.[0];
@@ -165,8 +168,12 @@ let signingUp = false;
 
 ui.toggleSignUp.addEventListener('click', () => {
   signingUp = !signingUp;
+  showProblem(undefined);
   ui.displayNameField.hidden = !signingUp;
   ui.displayNameField.querySelector('input')!.required = signingUp;
+  ui.signInHeading.textContent = signingUp ? 'Create an account' : 'Sign in';
+  // The server's minimum; signing in accepts any length, so old passwords still work.
+  ui.signInForm.querySelector<HTMLInputElement>('input[name="password"]')!.minLength = signingUp ? 8 : 1;
   ui.signInSubmit.textContent = signingUp ? 'Create account' : 'Sign in';
   ui.toggleSignUp.textContent = signingUp ? 'Have an account? Sign in' : 'New here? Create an account';
 });
@@ -217,13 +224,16 @@ let client: TandemClient | undefined;
 
 function liveClient(): TandemClient {
   if (client) return client;
-  client = new TandemClient({ url: socketUrl, getAccessToken: accessToken, clientOptions: { keepAlive: 10_000 } });
-  client.ws.on('connected', () => showConnection(true));
-  client.ws.on('closed', () => showConnection(false));
-  return client;
+  const created = new TandemClient({ url: socketUrl, getAccessToken: accessToken, clientOptions: { keepAlive: 10_000 } });
+  // A client disposed at sign-out still reports its socket closing; only the current one may change the badge.
+  created.ws.on('connected', () => created === client && showConnection(true));
+  created.ws.on('closed', () => created === client && showConnection(false));
+  client = created;
+  return created;
 }
 
 function showConnection(live: boolean): void {
+  if (live && ui.problem.textContent === unreachable) showProblem(undefined);
   ui.connection.hidden = false;
   ui.connection.textContent = live ? 'Live' : 'Reconnecting…';
   ui.connection.classList.toggle('live', live);
@@ -255,7 +265,7 @@ async function showBoards(): Promise<void> {
   const ids = [...ui.boardSelect.options].map((option) => option.value);
   if (ids.length === 0) {
     ui.boardPicker.hidden = true;
-    showProblem('You are not a member of any board yet. Run `npm run seed`, or ask a workspace admin to add you.');
+    showProblem('You are not on any board yet. Ask an admin of a workspace to add you (the addMember mutation), then reload; or sign in as one of the seeded users.');
     return;
   }
   ui.boardPicker.hidden = false;
@@ -284,7 +294,10 @@ async function openBoard(id: string): Promise<void> {
   presenceWatch = live.watchPresence({
     boardId: id,
     onChange: (state) => {
+      const rejoined = state.you !== presence.you;
       presence = state;
+      // After a reconnect this tab is a new presence session: tell the others again what it is looking at.
+      if (rejoined) sendFocus();
       render();
     },
     onError: (error) => showProblem(error.message),
@@ -387,18 +400,29 @@ function columnSection(column: Column): HTMLElement {
   list.className = 'cards';
   const form = document.createElement('form');
   form.className = 'add-card';
-  const input = Object.assign(document.createElement('input'), { name: 'title', placeholder: 'New card', required: true, maxLength: 200 });
+  // No maxLength: the server's error gives the limit, rather than the browser cutting the title silently.
+  const input = Object.assign(document.createElement('input'), { name: 'title', placeholder: 'New card' });
   input.setAttribute('aria-label', `New card in ${column.name}`);
   form.append(input, Object.assign(document.createElement('button'), { type: 'submit', textContent: 'Add' }));
   form.addEventListener('submit', (submit) => {
     submit.preventDefault();
     const title = input.value.trim();
-    if (!title) return;
+    if (!title) {
+      showProblem('A card needs a title; type one, then press Add.');
+      return;
+    }
+    // Cleared now, so the next title can be typed while this one is saved.
+    input.value = '';
     void attempt(async () => {
-      const card = expectType((await request(CreateCardDocument, { input: { columnId: column.id, title, idempotencyKey: crypto.randomUUID() } })).createCard, 'Card');
-      cards.set(card.id, card);
-      input.value = '';
-      render();
+      try {
+        const card = expectType((await request(CreateCardDocument, { input: { columnId: column.id, title, idempotencyKey: crypto.randomUUID() } })).createCard, 'Card');
+        cards.set(card.id, card);
+        render();
+      } catch (error) {
+        // Give the refused title back, unless something new was typed meanwhile.
+        if (!input.value) input.value = title;
+        throw error;
+      }
     });
   });
   // Drag a card onto a column to move it to that column's end, or onto a card to put it before that card.
@@ -458,15 +482,33 @@ ui.columns.addEventListener('dragstart', (drag) => {
 
 // Show the others which card this session is on; the server announces it as a focus change.
 let focusedCard: string | null = null;
+let sentFocus: { session: string; cardId: string | null } | undefined;
 ui.columns.addEventListener('focusin', (focus) => setFocus((focus.target as HTMLElement).closest<HTMLElement>('li.card')?.dataset.cardId ?? null));
 ui.columns.addEventListener('focusout', (focus) => {
   if (!(focus.relatedTarget instanceof HTMLElement && focus.relatedTarget.closest('li.card'))) setFocus(null);
 });
 
 function setFocus(cardId: string | null): void {
-  if (cardId === focusedCard || !boardId || !presence.you) return;
   focusedCard = cardId;
-  void request(SetFocusDocument, { input: { boardId, cardId, presenceId: presence.you } }).catch(() => undefined);
+  sendFocus();
+}
+
+/** Sends the focused card for the current presence session, once it exists, unless it was sent already. */
+function sendFocus(): void {
+  const session = presence.you;
+  if (!boardId || !session) return;
+  if (sentFocus?.session === session && sentFocus.cardId === focusedCard) return;
+  if (!sentFocus || sentFocus.session !== session) {
+    // A new session starts without focus, so there is nothing to clear.
+    if (focusedCard === null) {
+      sentFocus = { session, cardId: null };
+      return;
+    }
+  }
+  sentFocus = { session, cardId: focusedCard };
+  void request(SetFocusDocument, { input: { boardId, cardId: focusedCard, presenceId: session } }).catch(() => {
+    sentFocus = undefined;
+  });
 }
 
 async function moveCard(cardId: string, toColumnId: string, beforeCardId: string | undefined): Promise<void> {

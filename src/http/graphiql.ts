@@ -20,9 +20,11 @@ const contentTypes: Record<string, string> = {
  * than a CDN, so GraphiQL works on machines without internet access.
  */
 export function renderLocalGraphiQL(options: GraphiQLOptions): string {
-  return renderGraphiQL(options)
+  // Yoga's GraphiQL page opens with the untyped option `query` and ignores `defaultQuery`.
+  return renderGraphiQL({ ...options, query: options.defaultQuery } as GraphiQLOptions)
     .replace(/https:\/\/unpkg\.com\/@graphql-yoga\/graphiql@[^/]+\/dist\//g, graphiqlAssetsPath)
-    .replace(/<link rel=icon [^>]*>/, '');
+    // An empty icon, so the browser does not ask for /favicon.ico.
+    .replace(/<link rel=icon [^>]*>/, '<link rel=icon href="data:,">');
 }
 
 /**
