@@ -1,7 +1,9 @@
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from './support/database.js';
-import { createTeam } from './support/fixtures.js';
+import type { BoardEvent, ReceivedError } from '../sdk/index.js';
+import { encodeCursor } from '../src/realtime/cursor.js';
+import { createCard, createTeam, mutate, rawId } from './support/fixtures.js';
 import {
   afterThisTest,
   captureEvent,
@@ -264,5 +266,37 @@ describe('board stream resume', () => {
     expect(first.resumes).toEqual([]);
     expect(resumed.resumes).toEqual([]);
     expect(resumed.errors).toEqual([]);
+  });
+
+  it('replays a long log in batched reads', async () => {
+    const server = await startServer();
+    afterThisTest(() => server.stop());
+    const team = await createTeam(server);
+    const cardId = await createCard(server, team.owner.token, team.todoId, 'Moved back and forth');
+    const start = (await readBoardLog(server.databaseUrl, team.boardId)).eventSequence;
+    const moves = 120;
+    for (let n = 0; n < moves; n += 1) {
+      const moved = await mutate(server, team.owner.token, 'moveCard', { cardId, toColumnId: n % 2 === 0 ? team.doneId : team.todoId }, '... on Card { id }');
+      expect(moved.__typename).toBe('Card');
+    }
+
+    server.queries.length = 0;
+    const client = sdkClient(server.wsUrl, team.owner.token);
+    const replayed = { events: [] as BoardEvent[], errors: [] as ReceivedError[] };
+    client.subscribeBoard({
+      boardId: team.boardId,
+      after: encodeCursor(rawId(team.boardId), start),
+      selection: '... on CardMovedEvent { card { title column { id } } }',
+      onEvent: (event) => replayed.events.push(event),
+      onError: (error) => replayed.errors.push(error),
+    });
+    await waitFor(() => replayed.events.length >= moves, () => `${moves} replayed events; got ${replayed.events.length}`, 10_000);
+    expectSequences('replay', replayed.events, start + 1, start + moves);
+    expect(replayed.events.every((event) => (event.card as { title: string }).title === 'Moved back and forth')).toBe(true);
+    // Events already in the log are executed in groups with one set of
+    // loaders, so their cards are read a few times, not once per event.
+    const cardReads = server.queries.filter((query) => /FROM\s+[`"]?(main[`"]?\.)?[`"]?(public[`"]?\.)?[`"]?Card[`"]?\s/i.test(query) && !/Membership/.test(query));
+    expect(cardReads.length).toBeLessThan(moves / 4);
+    expect(replayed.errors).toEqual([]);
   });
 });

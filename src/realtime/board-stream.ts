@@ -250,5 +250,6 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
       throw error;
     }
   };
-  return streamIterator(guardedNext, finish);
+  // The next event is held already: next() returns it without waiting for the bus or the log.
+  return streamIterator(guardedNext, finish, () => !finished && pending.has(delivered + 1));
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createSourceEventStream, execute, GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { StreamItem } from '../realtime/board-stream.js';
+import type { ReadyIterator } from '../realtime/iterator.js';
 import type { Context } from './context.js';
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
@@ -14,6 +15,9 @@ function isStreamItem(value: unknown): value is StreamItem {
 
 /** Executions kept per operation for subscribers that lag behind the fastest one. */
 const resultsKeptPerOperation = 2_000;
+
+/** Events executed together, with one context, when the source has them queued already. */
+const batchLimit = 64;
 
 /**
  * Executions of subscription events shared between subscribers. Subscribers
@@ -75,10 +79,13 @@ export function operationKey(args: ExecutionArgs): string {
 }
 
 /**
- * Executes each subscription event with its own context from `fork`, so
- * loaders start empty for every event and no value read before a change is
- * served after it. Events are executed one at a time, so results leave in
- * the order the source produced them, however long each takes.
+ * Executes subscription events with a fresh context from `fork`, so loaders
+ * start empty and no value read before a change is served after it. When
+ * the source has further events queued already (a replay, or a burst on a busy
+ * board), up to `batchLimit` of them are executed together with one context
+ * created after all of them were committed, so their loaders batch the
+ * reads. Results leave in the order the source produced them, however long
+ * each takes.
  *
  * Board events (StreamItem) are executed once per operation, event and
  * access scope across all subscribers, through `shared`.
@@ -97,43 +104,85 @@ export function executeEvents(
   fork: (ctx: Context) => Context,
   shared?: SharedExecutions,
 ): AsyncIterableIterator<ExecutionResult> {
-  const iterator = source[Symbol.asyncIterator]();
+  const iterator = source[Symbol.asyncIterator]() as ReadyIterator<unknown>;
   const key = shared ? operationKey(args) : '';
   const leave = shared?.join(key) ?? (() => {});
   let done = false;
+  let sourceDone = false;
+  /** An error the source threw after the events already queued; delivered once they are. */
+  let sourceError: unknown;
+  /** Executions started and not yet delivered, in source order. */
+  const queued: Promise<ExecutionResult>[] = [];
   const finished = { value: undefined, done: true } as const;
 
   function end(): void {
     done = true;
+    queued.length = 0;
     leave();
   }
 
-  function run(rootValue: unknown): Promise<ExecutionResult> {
-    return Promise.resolve(execute({ ...args, rootValue, contextValue: fork(args.contextValue as Context) }));
+  function execution(item: unknown, contextValue: Context): Promise<ExecutionResult> {
+    const run = () => Promise.resolve(execute({ ...args, rootValue: item, contextValue }));
+    return shared && isStreamItem(item) ? shared.resultFor(key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, run) : run();
+  }
+
+  /** Waits for the next event, takes the ones held behind it, and starts executing them all. */
+  async function pull(): Promise<void> {
+    const first = await iterator.next();
+    if (first.done || done) {
+      sourceDone = true;
+      return;
+    }
+    const items = [first.value];
+    while (items.length < batchLimit && iterator.ready?.()) {
+      try {
+        const step = await iterator.next();
+        if (step.done) {
+          sourceDone = true;
+          break;
+        }
+        items.push(step.value);
+      } catch (error) {
+        sourceError = error;
+        break;
+      }
+    }
+    const contextValue = fork(args.contextValue as Context);
+    for (const item of items) {
+      const started = execution(item, contextValue);
+      // Results dropped when the subscriber leaves must not surface as unhandled rejections.
+      started.catch(() => {});
+      queued.push(started);
+    }
+  }
+
+  async function failed(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    end();
+    // A source that failed may still hold listeners that only return() releases.
+    await iterator.return?.();
+    const original = error instanceof Error ? error : new Error(String(error));
+    return { value: { errors: [new GraphQLError(original.message, { originalError: original })] }, done: false };
   }
 
   const results: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       if (done) return finished;
-      let step: IteratorResult<unknown>;
-      try {
-        step = await iterator.next();
-      } catch (error) {
-        end();
-        // A source that failed may still hold listeners that only return() releases.
-        await iterator.return?.();
-        const original = error instanceof Error ? error : new Error(String(error));
-        return { value: { errors: [new GraphQLError(original.message, { originalError: original })] }, done: false };
+      if (queued.length === 0) {
+        if (sourceError !== undefined) return failed(sourceError);
+        if (!sourceDone) {
+          try {
+            await pull();
+          } catch (error) {
+            return failed(error);
+          }
+        }
+        if (queued.length === 0 || done) {
+          end();
+          return finished;
+        }
       }
-      if (step.done || done) {
-        end();
-        return finished;
-      }
-      const item = step.value;
-      const result =
-        shared && isStreamItem(item)
-          ? await shared.resultFor(key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, () => run(item))
-          : await run(item);
+      const result = await queued.shift()!;
+      if (done) return finished;
       if (result.errors?.length) {
         end();
         await iterator.return?.();
