@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { BoardEventRecord } from './events.js';
 
 export type BusListener = (event: BoardEventRecord) => void;
@@ -36,35 +35,48 @@ export interface EventBus {
 }
 
 /**
- * Creates the single-instance bus, on Node's EventTarget. A listener that throws is
- * reported through `onListenerError` and does not stop delivery to the others.
+ * Creates the single-instance bus: a set of listeners per topic. A listener
+ * that throws is reported through `onListenerError` and does not stop
+ * delivery to the others. Thousands of listeners on one board are normal,
+ * so adding and removing one takes constant time (Node's EventTarget scans
+ * its listener list on every add).
  */
 export function createMemoryBus(onListenerError: (error: unknown, topic: string) => void): EventBus {
-  const target = new EventTarget();
-  // Every subscription of a board listens on its topic; thousands are normal.
-  setMaxListeners(0, target);
+  const topics = new Map<string, Set<BusListener>>();
   let listeners = 0;
 
   return {
     publish(topic, event) {
-      target.dispatchEvent(new CustomEvent(topic, { detail: event }));
-    },
-    subscribe(topic, listener) {
-      const handler = (message: Event) => {
+      const subscribed = topics.get(topic);
+      if (!subscribed) return;
+      // A copy: listeners may unsubscribe, or others subscribe, while this event is delivered.
+      for (const listener of [...subscribed]) {
         try {
-          listener((message as CustomEvent<BoardEventRecord>).detail);
+          listener(event);
         } catch (error) {
           onListenerError(error, topic);
         }
-      };
-      target.addEventListener(topic, handler);
-      listeners += 1;
+      }
+    },
+    subscribe(topic, listener) {
       let active = true;
+      // A wrapper per subscription, so the same function subscribed twice counts twice.
+      const handler: BusListener = (event) => {
+        if (active) listener(event);
+      };
+      let subscribed = topics.get(topic);
+      if (!subscribed) {
+        subscribed = new Set();
+        topics.set(topic, subscribed);
+      }
+      subscribed.add(handler);
+      listeners += 1;
       const unsubscribe = () => {
         if (!active) return;
         active = false;
         listeners -= 1;
-        target.removeEventListener(topic, handler);
+        subscribed.delete(handler);
+        if (subscribed.size === 0 && topics.get(topic) === subscribed) topics.delete(topic);
       };
       return Object.assign(unsubscribe, { ready: Promise.resolve() });
     },

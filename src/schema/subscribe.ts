@@ -121,8 +121,8 @@ export function executeEvents(
     leave();
   }
 
-  function execution(item: unknown, contextValue: Context): Promise<ExecutionResult> {
-    const run = () => Promise.resolve(execute({ ...args, rootValue: item, contextValue }));
+  function execution(item: unknown, context: () => Context): Promise<ExecutionResult> {
+    const run = () => Promise.resolve(execute({ ...args, rootValue: item, contextValue: context() }));
     return shared && isStreamItem(item) ? shared.resultFor(key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, run) : run();
   }
 
@@ -147,9 +147,11 @@ export function executeEvents(
         break;
       }
     }
-    const contextValue = fork(args.contextValue as Context);
+    // Created on first use: when every event's result is shared already, no loaders are built.
+    let contextValue: Context | undefined;
+    const context = () => (contextValue ??= fork(args.contextValue as Context));
     for (const item of items) {
-      const started = execution(item, contextValue);
+      const started = execution(item, context);
       // Results dropped when the subscriber leaves must not surface as unhandled rejections.
       started.catch(() => {});
       queued.push(started);
