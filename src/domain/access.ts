@@ -9,12 +9,14 @@ export function hasRole(role: Role, minimum: Role): boolean {
 }
 
 /**
- * Returns the user's membership of the workspace.
+ * Returns the user's role in the workspace. It runs on every read and write
+ * of a board, so it is a raw statement: Prisma 6.19 compiles each model
+ * query anew, at several times the cost of this one (docs/BENCHMARKS.md).
  *
  * @throws ForbiddenError when the user is not a member or their role is below `minimum`.
  */
-export async function requireRole(db: Database | Transaction, userId: string, workspaceId: string, minimum: Role, action: string) {
-  const membership = await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } } });
+export async function requireRole(db: Database | Transaction, userId: string, workspaceId: string, minimum: Role, action: string): Promise<{ role: Role }> {
+  const [membership] = await db.$queryRaw<{ role: Role }[]>`SELECT CAST("role" AS TEXT) AS "role" FROM "Membership" WHERE "workspaceId" = ${workspaceId} AND "userId" = ${userId}`;
   if (!membership) throw new ForbiddenError('You are not a member of this workspace.');
   if (!hasRole(membership.role, minimum)) {
     throw new ForbiddenError(`Your role ${membership.role} cannot ${action}; that needs ${minimum} or higher.`);

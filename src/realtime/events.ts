@@ -74,13 +74,11 @@ export async function insertEvent<T extends EventType>(
   payload: EventPayloads[T],
   actorId: string | null,
 ): Promise<BoardEventRecord<T>> {
-  const board = await tx.board.update({
-    where: { id: boardId },
-    data: { eventSequence: { increment: 1 } },
-    select: { eventSequence: true },
-  });
+  // Raw, as it runs for every change: a model query costs several times as much in Prisma 6.19.
+  const [board] = await tx.$queryRaw<{ eventSequence: number | bigint }[]>`UPDATE "Board" SET "eventSequence" = "eventSequence" + 1 WHERE "id" = ${boardId} RETURNING "eventSequence"`;
+  if (!board) throw new Error(`Board ${boardId} vanished inside the transaction that logs its event.`);
   const row = await tx.boardEvent.create({
-    data: { boardId, sequence: board.eventSequence, type, payload: JSON.stringify(payload), actorId },
+    data: { boardId, sequence: Number(board.eventSequence), type, payload: JSON.stringify(payload), actorId },
   });
   return { boardId, sequence: row.sequence, type, payload, actorId, createdAt: row.createdAt };
 }
