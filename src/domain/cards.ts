@@ -132,7 +132,7 @@ export async function moveCard(
     const { card } = await writableCard(tx, actor, input.cardId, 'input.cardId');
     requireActive(card, 'input.cardId');
     checkVersion('Card', card, input.expectedVersion);
-    const target = await tx.column.findUnique({ where: { id: input.toColumnId } });
+    const [target] = await tx.$queryRaw<{ id: string; boardId: string }[]>`SELECT "id", "boardId" FROM "Column" WHERE "id" = ${input.toColumnId}`;
     if (!target || target.boardId !== card.boardId) {
       throw new ValidationError('input.toColumnId', `Column ${input.toColumnId} is not on the card's board; cards move only within their board.`);
     }
