@@ -22,6 +22,25 @@ if (unknown?.length) {
   process.exit(2);
 }
 
+/**
+ * Waits until every server's CPU use falls below a tenth of a core, at most
+ * 60 s, so that one scenario's cleanup (tens of thousands of closed
+ * subscriptions) does not count against the next.
+ */
+async function untilIdle(servers: Target[]): Promise<void> {
+  const window = 500;
+  await Promise.all(
+    servers.map(async (target) => {
+      for (let waited = 0; waited < 60_000; waited += window) {
+        const before = await target.server.cpu();
+        await new Promise((resolve) => setTimeout(resolve, window));
+        const after = await target.server.cpu();
+        if (after.user + after.system - before.user - before.system < window * 100) break;
+      }
+    }),
+  );
+}
+
 const started = Date.now();
 const load = new LoadGenerator();
 const targets: Target[] = [];
@@ -56,6 +75,7 @@ try {
       report.sections.push({ id: name, title: `${name} (failed)`, shape: '', target: 'see the scenario', met: false, summary: `The scenario failed: ${(error as Error).message}`, tables: [] });
     }
     await load.closeSockets();
+    await untilIdle(targets);
   }
 } catch (error) {
   failed = true;
