@@ -124,7 +124,7 @@ async function fanOut(context: RunContext): Promise<Section> {
     best.set(name, passed);
     await context.load.closeSockets();
   }
-  // A server with no passing step is compared by its first step, and the summary says so.
+  // A server with no passing step is compared by its first step, which the summary states.
   const rate = (name: string) => (best.get(name) ?? firstStep.get(name))?.deliveriesPerSecond ?? 0;
   const describe = (name: string) => `${count(rate(name))}/s${best.get(name) ? '' : ' (no step passed; first step shown)'}`;
   const ceilingRatio = rate('tandem') / Math.max(1, rate('ws-ceiling'));
@@ -215,15 +215,15 @@ async function capacity(context: RunContext): Promise<Section> {
   const seconds = context.quick ? 1 : 8;
   const server = await available(context, 'tandem');
   const rows: string[][] = [];
-  let held = 0;
+  let subscribed = 0;
   let best = 0;
   let lastRate = 0;
   for (const level of levels) {
-    const extra = level - held;
-    const boards = server.boards.slice(held / subscribersPerBoard, level / subscribersPerBoard);
+    const extra = level - subscribed;
+    const boards = server.boards.slice(subscribed / subscribersPerBoard, level / subscribersPerBoard);
     const subscriptions = Array.from({ length: extra }, (_, index) => ({ boardId: boards[index % boards.length]!.id, token: server.tokens[index % server.tokens.length] }));
     const opened = await context.load.subscribe({ protocol: 'graphql-ws', url: server.server.wsUrl, query: server.subscription, subscriptions, localAddresses: context.addresses, perSocket });
-    held += opened;
+    subscribed += opened;
     await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 1_000 + extra / 5)));
     const all = server.boards.slice(0, level / subscribersPerBoard);
     const result = await publishPhase(context.load, server, moveBodies(server, all, 1), rate, seconds, [subscribersPerBoard]);
@@ -232,7 +232,7 @@ async function capacity(context: RunContext): Promise<Section> {
     context.log(`capacity at ${count(level)} subscriptions: p99 ${ms(result.delivery.p99)} ms, RSS ${(memoryUse.rss / 2 ** 20).toFixed(0)} MB`);
     rows.push([count(level), count(level / perSocket), ...deliveryRow('', result).slice(1), `${(memoryUse.rss / 2 ** 20).toFixed(0)} MB`]);
     // Later steps still show memory and latency when one misses the target.
-    if (keptUp(result, 25) && best === held - extra) best = level;
+    if (keptUp(result, 25) && best === subscribed - extra) best = level;
     if (opened < extra) break;
   }
   return {
@@ -241,7 +241,7 @@ async function capacity(context: RunContext): Promise<Section> {
     shape: `Subscriptions added in steps, ${perSocket} per WebSocket over boards of ${subscribersPerBoard}; at each step ${rate} moves/s for ${seconds} s; the step passes when p99 stays at most 25 ms with every event delivered.`,
     target: 'at least 50,000 subscriptions',
     met: best >= 50_000,
-    summary: `${best > 0 ? `Tandem met the target up to ${count(best)} subscriptions` : 'Tandem met the target at no step'} and held ${count(held)} in all; at the last step it kept ${count(lastRate)} of the ${count(rate)} moves/s asked.`,
+    summary: `${best > 0 ? `Tandem met the target up to ${count(best)} subscriptions` : 'Tandem met the target at no step'} and held ${count(subscribed)} in all; at the last step it kept ${count(lastRate)} of the ${count(rate)} moves/s asked.`,
     tables: [{ header: ['subscriptions', 'sockets', ...deliveryHeader.slice(1), 'server RSS'], rows }],
   };
 }
@@ -267,13 +267,13 @@ async function writes(context: RunContext): Promise<Section> {
       rows.push([result.label, count(rate), count(phase.achievedRate), count(phase.failed), count(phase.skipped), ms(phase.response.p50), ms(phase.response.p99), `${(100 * phase.serverCpu).toFixed(0)} %`, `${(100 * phase.generatorCpu).toFixed(0)} %`]);
       if (phase.errors.length) notes.push(`${result.label} at ${rate}/s: ${phase.errors[0]}`);
       if (!firstStep.has(name)) firstStep.set(name, phase);
-      const kept = phase.failed === 0 && phase.skipped === 0 && phase.achievedRate >= 0.97 * rate && phase.response.p99 <= 250;
-      if (!kept) break;
+      const passed = phase.failed === 0 && phase.skipped === 0 && phase.achievedRate >= 0.97 * rate && phase.response.p99 <= 250;
+      if (!passed) break;
       best.set(name, phase.achievedRate);
     }
   }
   const sqlite = best.get('tandem') ?? 0;
-  const kept = (name: string) =>
+  const outcome = (name: string) =>
     best.has(name) ? `${count(best.get(name)!)} moves/s` : firstStep.has(name) ? `no step passed (${count(firstStep.get(name)!.achievedRate)} of ${count(firstStep.get(name)!.rate)} moves/s asked at the first)` : 'not measured';
   return {
     id: 'writes',
@@ -281,7 +281,7 @@ async function writes(context: RunContext): Promise<Section> {
     shape: `moveCard mutations over HTTP at rising fixed rates, ${seconds} s per step, spread over 200 boards; each commits the move and its event and publishes it. A step passes when the rate is kept with no error and a response p99 at most 250 ms.`,
     target: 'at least 3,000 moves/s on SQLite; PostgreSQL reported',
     met: sqlite >= 3_000,
-    summary: `Tandem on SQLite: ${kept('tandem')}; on PostgreSQL: ${kept('tandem-postgresql')}.`,
+    summary: `Tandem on SQLite: ${outcome('tandem')}; on PostgreSQL: ${outcome('tandem-postgresql')}.`,
     tables: [{ header: ['server', 'moves/s asked', 'moves/s done', 'failed', 'skipped', 'response p50 ms', 'response p99 ms', 'server CPU', 'generator CPU'], rows }],
     notes,
   };

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { BoardStore } from '../peers/store.js';
 import { createFixture, type BoardFixture, type Fixture } from './fixtures.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
 
@@ -14,7 +15,7 @@ export type TargetName = 'tandem' | 'tandem-postgresql' | 'ws-ceiling' | 'mercur
 
 export interface Target {
   name: TargetName;
-  /** How the report names it. */
+  /** Name shown in the report. */
   label: string;
   server: ServerProcess;
   /** Tandem's database, for scenarios that prepare data directly. */
@@ -131,16 +132,15 @@ export async function startPeer(name: 'ws-ceiling' | 'mercurius' | 'yoga', board
     ...peerShape,
     cleanup: async () => {},
   };
-  // The ceiling does no GraphQL; it shares the peers' in-memory store, so Mercurius's ids hold for it too.
   target.boards = await Promise.all(Array.from({ length: boards }, (_, index) => readPeerBoard(target, `board-${index + 1}`)));
   return target;
 }
 
 async function readPeerBoard(target: Target, id: string): Promise<BoardFixture> {
   if (target.name === 'ws-ceiling') {
-    const board = id.slice('board-'.length);
-    const columnIds = [1, 2, 3].map((column) => `column-${board}-${column}`);
-    return { id, columnIds, cardIds: columnIds.map((_, column) => Array.from({ length: 10 }, (__, card) => `card-${board}-${column + 1}-${card + 1}`)) };
+    // The ceiling has no GraphQL to ask; the store it seeds lays its boards out the same way.
+    const board = new BoardStore(() => {}).addBoard(Number(id.slice('board-'.length)), 3, 10);
+    return { id, columnIds: board.columns.map((column) => column.id), cardIds: board.columns.map((column) => column.cards.map((card) => card.id)) };
   }
   const response = await fetch(target.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: target.boardQuery(id) });
   const body = (await response.json()) as { data?: { board: { columns: { edges: { node: { id: string; cards: { edges: { node: { id: string } }[] } } }[] } } } };

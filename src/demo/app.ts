@@ -497,15 +497,11 @@ function setFocus(cardId: string | null): void {
 function sendFocus(): void {
   const session = presence.you;
   if (!boardId || !session) return;
-  if (sentFocus?.session === session && sentFocus.cardId === focusedCard) return;
-  if (!sentFocus || sentFocus.session !== session) {
-    // A new session starts without focus, so there is nothing to clear.
-    if (focusedCard === null) {
-      sentFocus = { session, cardId: null };
-      return;
-    }
-  }
+  const newSession = sentFocus?.session !== session;
+  if (!newSession && sentFocus?.cardId === focusedCard) return;
   sentFocus = { session, cardId: focusedCard };
+  // A new session starts without focus, so there is nothing to clear.
+  if (newSession && focusedCard === null) return;
   void request(SetFocusDocument, { input: { boardId, cardId: focusedCard, presenceId: session } }).catch(() => {
     sentFocus = undefined;
   });

@@ -80,12 +80,12 @@ export function operationKey(args: ExecutionArgs): string {
 
 /**
  * Executes subscription events with a fresh context from `fork`, so loaders
- * start empty and no value read before a change is served after it. When
- * the source has further events queued already (a replay, or a burst on a busy
- * board), up to `batchLimit` of them are executed together with one context
- * created after all of them were committed, so their loaders batch the
- * reads. Results leave in the order the source produced them, however long
- * each takes.
+ * start empty and no value read before a change is served after it. The
+ * source may have further events queued already, in a replay or a burst on
+ * a busy board. Then up to `batchLimit` of them run together with one
+ * context, created after all of them were committed, so their loaders batch
+ * the reads. Results leave in the order the source produced them, however
+ * long each takes.
  *
  * Board events (StreamItem) are executed once per operation, event and
  * access scope across all subscribers, through `shared`.
