@@ -183,6 +183,26 @@ describe('query batching', () => {
   });
 });
 
+describe('statements per move', () => {
+  // A move is the hottest write path. Every statement in it is raw SQL: a
+  // Prisma 6.19 model query costs several times as much (docs/BENCHMARKS.md).
+  it('a move runs only raw statements', async () => {
+    const cardId = await createCard(server, team.owner.token, team.todoId, 'Counted');
+    server.resetQueries();
+    const moved = await mutate(server, team.owner.token, 'moveCard', { cardId, toColumnId: team.doneId }, '... on Card { id version }');
+    expect(moved).toMatchObject({ __typename: 'Card', version: 2 });
+    const statements = server.queries.filter((query) => !/^(BEGIN|COMMIT)/i.test(query.trim()));
+    const list = statements.join('\n');
+    // The session check, the lock (returning board and role), the card, the
+    // target column, the last card, the update, the sequence, the event
+    // insert and the response.
+    expect(statements.length, list).toBeLessThanOrEqual(9);
+    // Prisma's model queries name tables with their schema ("main"."Card"
+    // on SQLite, "public"."Card" on PostgreSQL); the raw statements do not.
+    expect(statements.filter((query) => /"(main|public)"\./.test(query)), list).toEqual([]);
+  });
+});
+
 describe('board stream start', () => {
   it('holds events committed while starting', async () => {
     const { db, bus, logger } = server.app.services;

@@ -18,16 +18,16 @@ export async function createBoard(services: Services, actor: Actor, input: { wor
 
 /** Locks (see lockBoard) and loads a board, whatever its archived state. */
 async function boardForChange(tx: Transaction, boardId: string) {
-  await lockBoard(tx, boardId);
-  const board = await tx.board.findUnique({ where: { id: boardId } });
-  if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
+  const locked = await lockBoard(tx, { board: boardId });
+  if (!locked) throw new NotFoundError(`Board ${boardId} does not exist.`);
+  const { viewerRole: _, ...board } = locked;
   return board;
 }
 
 export async function renameBoard(services: Services, actor: Actor, input: { boardId: string; name: string; expectedVersion?: number | null }) {
   const name = requiredText('input.name', input.name, Limits.name);
   return runMutation(services, actor, async (tx, append) => {
-    const board = await writableBoard(tx, actor.userId, input.boardId, 'input.boardId');
+    const board = await writableBoard(tx, actor.userId, { board: input.boardId }, 'input.boardId');
     checkVersion('Board', board, input.expectedVersion);
     const updated = await tx.board.update({ where: { id: board.id }, data: { name, version: { increment: 1 } } });
     await append(board.id, EventType.BOARD_RENAMED, { name });

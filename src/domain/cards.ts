@@ -1,5 +1,5 @@
 import { checkVersion, runMutation } from './mutation.js';
-import type { Transaction } from '../db/client.js';
+import type { Card, Transaction } from '../db/client.js';
 import { EventType, type AppendEvent } from '../realtime/events.js';
 import { writableBoard } from './access.js';
 import { writableColumn } from './columns.js';
@@ -9,16 +9,13 @@ import type { Actor, Services } from './services.js';
 import { Limits, optionalText, requiredText } from './validate.js';
 
 /**
- * Locks the card's board (see writableBoard), then loads the card. A card
- * never changes board, so its board id can be read before the lock; the card
- * itself is read after it.
+ * Locks the card's board (see writableBoard), then loads the card. The card
+ * is read after the lock, so it is current.
  */
 export async function writableCard(tx: Transaction, actor: Actor, cardId: string, field: string) {
+  const board = await writableBoard(tx, actor.userId, { card: cardId }, field);
   // Raw statements here and below run on every card change; a model query costs several times as much in Prisma 6.19.
-  const [located] = await tx.$queryRaw<{ boardId: string }[]>`SELECT "boardId" FROM "Card" WHERE "id" = ${cardId}`;
-  if (!located) throw new NotFoundError(`Card ${cardId} does not exist.`);
-  const board = await writableBoard(tx, actor.userId, located.boardId, field);
-  const card = await tx.card.findUnique({ where: { id: cardId } });
+  const [card] = await tx.$queryRaw<Card[]>`SELECT * FROM "Card" WHERE "id" = ${cardId}`;
   if (!card) throw new NotFoundError(`Card ${cardId} does not exist.`);
   return { card, board };
 }
@@ -64,14 +61,14 @@ async function keyForCard(tx: Transaction, columnId: string, movingId: string | 
   }
   const field = place.afterCardId ? 'input.afterCardId' : 'input.beforeCardId';
   if (anchorId === movingId) throw new ValidationError(field, 'A card cannot be placed next to itself.');
-  const anchor = await tx.card.findUnique({ where: { id: anchorId }, select: { columnId: true, position: true } });
+  const [anchor] = await tx.$queryRaw<{ columnId: string; position: string }[]>`SELECT "columnId", "position" FROM "Card" WHERE "id" = ${anchorId}`;
   if (!anchor || anchor.columnId !== columnId) throw new ValidationError(field, `Card ${anchorId} is not in the target column.`);
-  const notMoving = { not: movingId ?? '' };
+  const notMoving = movingId ?? '';
   if (place.afterCardId) {
-    const next = await tx.card.findFirst({ where: { columnId, id: notMoving, position: { gt: anchor.position } }, orderBy: { position: 'asc' }, select: { position: true } });
+    const [next] = await tx.$queryRaw<{ position: string }[]>`SELECT "position" FROM "Card" WHERE "columnId" = ${columnId} AND "id" <> ${notMoving} AND "position" > ${anchor.position} ORDER BY "position" ASC LIMIT 1`;
     return positionBetween(anchor.position, next?.position);
   }
-  const previous = await tx.card.findFirst({ where: { columnId, id: notMoving, position: { lt: anchor.position } }, orderBy: { position: 'desc' }, select: { position: true } });
+  const [previous] = await tx.$queryRaw<{ position: string }[]>`SELECT "position" FROM "Card" WHERE "columnId" = ${columnId} AND "id" <> ${notMoving} AND "position" < ${anchor.position} ORDER BY "position" DESC LIMIT 1`;
   return positionBetween(previous?.position, anchor.position);
 }
 
@@ -137,7 +134,8 @@ export async function moveCard(
       throw new ValidationError('input.toColumnId', `Column ${input.toColumnId} is not on the card's board; cards move only within their board.`);
     }
     const position = await cardPosition(tx, append, card.boardId, target.id, card.id, input);
-    const updated = await tx.card.update({ where: { id: card.id }, data: { columnId: target.id, position, version: { increment: 1 } } });
+    const [updated] = await tx.$queryRaw<Card[]>`UPDATE "Card" SET "columnId" = ${target.id}, "position" = ${position}, "version" = "version" + 1, "updatedAt" = ${new Date()} WHERE "id" = ${card.id} RETURNING *`;
+    if (!updated) throw new Error(`Card ${card.id} vanished inside the transaction that moves it.`);
     await append(card.boardId, EventType.CARD_MOVED, { cardId: card.id, fromColumnId: card.columnId, toColumnId: target.id, position });
     return updated;
   });

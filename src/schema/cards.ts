@@ -1,11 +1,23 @@
 import * as cards from '../domain/cards.js';
 import * as comments from '../domain/comments.js';
+import { NotFoundError } from '../domain/errors.js';
+import { BoardType, ColumnType } from './boards.js';
 import { builder } from './builder.js';
 import { expectedVersionDescription, idempotencyKeyDescription, mutationActor } from './mutation-actor.js';
 import { requireViewer } from './context.js';
 import { reload } from './reload.js';
 import { encodeGlobalID, parseId, parseOptionalId } from './ids.js';
 import { memberWorkspace } from './workspaces.js';
+
+/**
+ * Awaits a row that a card refers to. Foreign keys keep such rows while the
+ * card exists, so a missing one means the card was deleted meanwhile.
+ */
+async function required<T>(row: Promise<T | null>, model: string, id: string): Promise<T> {
+  const found = await row;
+  if (!found) throw new NotFoundError(`${model} ${id} no longer exists; the card was deleted meanwhile.`);
+  return found;
+}
 
 export const CardType = builder.prismaNode('Card', {
   id: { field: 'id' },
@@ -20,8 +32,10 @@ export const CardType = builder.prismaNode('Card', {
     version: t.exposeInt('version', { description: 'Incremented by every change to the card.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    column: t.relation('column'),
-    board: t.relation('board'),
+    // Through the loaders, which batch one raw read for all cards of an
+    // event batch or a board read, instead of a model query with an include.
+    column: t.field({ type: ColumnType, resolve: (card, _args, ctx) => required(ctx.loaders.column.load(card.columnId), 'Column', card.columnId) }),
+    board: t.field({ type: BoardType, resolve: (card, _args, ctx) => required(ctx.loaders.board.load(card.boardId), 'Board', card.boardId) }),
     creator: t.relation('creator'),
     assignees: t.relation('assignees', { query: { orderBy: [{ displayName: 'asc' }, { id: 'asc' }] } }),
     commentCount: t.relationCount('comments'),

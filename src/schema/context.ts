@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { Board, Card, Column, Comment, Database, User } from '../db/client.js';
+import { Prisma, type Board, type Card, type Column, type Comment, type Database, type User } from '../db/client.js';
 import { UnauthenticatedError } from '../domain/errors.js';
 import type { Actor, Services } from '../domain/services.js';
 import type { Logger } from '../observability/logger.js';
@@ -13,22 +13,34 @@ export interface Loaders {
   comment: DataLoader<string, Comment | null>;
 }
 
-/** Creates a loader that batches one `findMany` by id per tick, giving null for ids that no longer exist. */
-function loaderById<T extends { id: string }>(findMany: (ids: string[]) => Promise<T[]>): DataLoader<string, T | null> {
-  return new DataLoader(async (ids) => {
-    const rows = await findMany([...ids]);
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
-  });
+/** Rows per batched read, far below the bound-parameter limits of SQLite and PostgreSQL. */
+const maxBatchSize = 500;
+
+/**
+ * Creates a loader that reads a table's rows by id, one statement per tick,
+ * giving null for ids that no longer exist. It is a raw statement because it
+ * runs for every delivered event and every board read: a Prisma 6.19 model
+ * query costs several times as much (docs/BENCHMARKS.md). `SELECT *` returns
+ * the same row shape as a model query, on SQLite and PostgreSQL alike.
+ */
+function loaderById<T extends { id: string }>(db: Database, table: 'User' | 'Board' | 'Column' | 'Card' | 'Comment'): DataLoader<string, T | null> {
+  return new DataLoader(
+    async (ids) => {
+      const rows = await db.$queryRaw<T[]>`SELECT * FROM ${Prisma.raw(`"${table}"`)} WHERE "id" IN (${Prisma.join(ids)})`;
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { maxBatchSize },
+  );
 }
 
 export function createLoaders(db: Database): Loaders {
   return {
-    user: loaderById((ids) => db.user.findMany({ where: { id: { in: ids } } })),
-    board: loaderById((ids) => db.board.findMany({ where: { id: { in: ids } } })),
-    column: loaderById((ids) => db.column.findMany({ where: { id: { in: ids } } })),
-    card: loaderById((ids) => db.card.findMany({ where: { id: { in: ids } } })),
-    comment: loaderById((ids) => db.comment.findMany({ where: { id: { in: ids } } })),
+    user: loaderById<User>(db, 'User'),
+    board: loaderById<Board>(db, 'Board'),
+    column: loaderById<Column>(db, 'Column'),
+    card: loaderById<Card>(db, 'Card'),
+    comment: loaderById<Comment>(db, 'Comment'),
   };
 }
 
