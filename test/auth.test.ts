@@ -375,6 +375,21 @@ describe('authentication', () => {
       expect(viewer.message).toMatch(/refreshSession/);
     });
 
+    it('cached token expires on time', async () => {
+      // The server remembers tokens it has verified, but never past their expiry.
+      const account = await newAccount('Remembered');
+      const expiresAt = nowSeconds() + 2;
+      const token = await signAccessToken(testTokenSecret, accessClaims(account.accessToken), expiresAt);
+      expect((await me(token)).__typename).toBe('User');
+      expect((await me(token)).__typename).toBe('User');
+
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt * 1000 - Date.now()) + 100));
+      const viewer = await me(token);
+
+      expect(viewer.__typename).toBe('UnauthenticatedError');
+      expect(viewer.message).toMatch(/expired/);
+    });
+
     it('garbage token is rejected', async () => {
       const viewer = await me('garbage');
 
