@@ -264,7 +264,7 @@ async function writes(context: RunContext): Promise<Section> {
     for (const rate of rates) {
       const phase = await publishPhase(context.load, result, bodies, rate, seconds, [0]);
       context.log(`writes ${name} at ${rate}/s: ${count(phase.achievedRate)}/s done, p99 ${ms(phase.response.p99)} ms, server CPU ${(100 * phase.serverCpu).toFixed(0)} %`);
-      rows.push([result.label, count(rate), count(phase.achievedRate), count(phase.failed), count(phase.skipped), ms(phase.response.p50), ms(phase.response.p99), `${(100 * phase.serverCpu).toFixed(0)} %`, `${(100 * phase.generatorCpu).toFixed(0)} %`]);
+      rows.push([result.label, count(rate), count(phase.achievedRate), count(phase.failed), count(phase.skipped), ms(phase.response.p50), ms(phase.response.p99), `${(100 * phase.serverCpu).toFixed(0)} %`, ms(phase.serverCpuPerRequestMs), `${(100 * phase.generatorCpu).toFixed(0)} %`]);
       if (phase.errors.length) notes.push(`${result.label} at ${rate}/s: ${phase.errors[0]}`);
       if (!firstStep.has(name)) firstStep.set(name, phase);
       const passed = phase.failed === 0 && phase.skipped === 0 && phase.achievedRate >= 0.97 * rate && phase.response.p99 <= 250;
@@ -282,7 +282,7 @@ async function writes(context: RunContext): Promise<Section> {
     target: 'at least 3,000 moves/s on SQLite; PostgreSQL reported',
     met: sqlite >= 3_000,
     summary: `Tandem on SQLite: ${outcome('tandem')}; on PostgreSQL: ${outcome('tandem-postgresql')}.`,
-    tables: [{ header: ['server', 'moves/s asked', 'moves/s done', 'failed', 'skipped', 'response p50 ms', 'response p99 ms', 'server CPU', 'generator CPU'], rows }],
+    tables: [{ header: ['server', 'moves/s asked', 'moves/s done', 'failed', 'skipped', 'response p50 ms', 'response p99 ms', 'server CPU', 'server CPU ms per move', 'generator CPU'], rows }],
     notes,
   };
 }
@@ -361,11 +361,14 @@ async function queries(context: RunContext): Promise<Section> {
     const server = await available(context, name);
     const bodies = server.boards.slice(0, 50).map((board, index) => ({ json: server.boardQuery(board.id), token: server.tokens[index % Math.max(1, server.tokens.length)] }));
     for (const rate of rates) {
+      const cpuBefore = await server.server.cpu();
       const published = await context.load.publish({ url: server.server.url, bodies, rate, durationMs: seconds * 1000, expect: server.boardQuerySucceeded });
+      const cpuAfter = await server.server.cpu();
       const achieved = published.succeeded / published.seconds;
       const response = percentiles(published.histogram);
-      context.log(`queries ${name} at ${rate}/s: ${count(achieved)}/s, p99 ${ms(response.p99)} ms`);
-      rows.push([server.label, count(rate), count(achieved), count(published.failed), count(published.skipped), ms(response.p50), ms(response.p99)]);
+      const cpuPerQueryMs = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000 / Math.max(1, published.succeeded);
+      context.log(`queries ${name} at ${rate}/s: ${count(achieved)}/s, p99 ${ms(response.p99)} ms, server CPU ${ms(cpuPerQueryMs)} ms per query`);
+      rows.push([server.label, count(rate), count(achieved), count(published.failed), count(published.skipped), ms(response.p50), ms(response.p99), ms(cpuPerQueryMs)]);
       if (!firstStep.has(name)) firstStep.set(name, { rate, achieved });
       if (published.failed > 0 || published.skipped > 0 || achieved < 0.97 * rate || response.p99 > 100) break;
       best.set(name, achieved);
@@ -380,7 +383,7 @@ async function queries(context: RunContext): Promise<Section> {
     target: 'at least Mercurius on the same query',
     met: tandem >= mercurius && tandem > 0,
     summary: `Tandem kept ${tandem ? `${count(tandem)} queries/s` : `no step (${count(firstStep.get('tandem')?.achieved ?? 0)} of ${count(firstStep.get('tandem')?.rate ?? 0)} queries/s asked at the first)`}; Mercurius ${count(mercurius)} queries/s.`,
-    tables: [{ header: ['server', 'queries/s asked', 'queries/s done', 'failed', 'skipped', 'p50 ms', 'p99 ms'], rows }],
+    tables: [{ header: ['server', 'queries/s asked', 'queries/s done', 'failed', 'skipped', 'p50 ms', 'p99 ms', 'server CPU ms per query'], rows }],
   };
 }
 

@@ -36,6 +36,8 @@ export interface PhaseResult {
   /** CPU use of the server and of the load generator, as a share of one core. */
   serverCpu: number;
   generatorCpu: number;
+  /** Server CPU time per successful mutation, in milliseconds, deliveries included. */
+  serverCpuPerRequestMs: number;
   errors: string[];
 }
 
@@ -67,6 +69,7 @@ export async function publishPhase(
   }
   const elapsed = (performance.now() - started) / 1000;
   const serverAfter = await target.server.cpu();
+  const serverCpuSeconds = (serverAfter.user + serverAfter.system - serverBefore.user - serverBefore.system) / 1e6;
   // Each worker sends bodies from its own offset, so the expected count is estimated from the average fan-out.
   const averageFanOut = subscribersPerBody.reduce((sum, count) => sum + count, 0) / Math.max(1, subscribersPerBody.length);
   return {
@@ -80,7 +83,8 @@ export async function publishPhase(
     deliveriesPerSecond: after.received / published.seconds,
     delivery: percentiles(after.histogram),
     response: percentiles(published.histogram),
-    serverCpu: (serverAfter.user + serverAfter.system - serverBefore.user - serverBefore.system) / 1e6 / elapsed,
+    serverCpu: serverCpuSeconds / elapsed,
+    serverCpuPerRequestMs: (1000 * serverCpuSeconds) / Math.max(1, published.succeeded),
     generatorCpu: (after.cpuSeconds - before.cpuSeconds) / elapsed,
     errors: after.errors,
   };
