@@ -357,7 +357,7 @@ async function queries(context: RunContext): Promise<Section> {
   const rows: string[][] = [];
   const best = new Map<string, number>();
   const firstStep = new Map<string, { rate: number; achieved: number }>();
-  for (const name of (['tandem', 'mercurius'] as const).filter(context.wants)) {
+  for (const name of (['tandem', 'yoga', 'mercurius'] as const).filter(context.wants)) {
     const server = await available(context, name);
     const bodies = server.boards.slice(0, 50).map((board, index) => ({ json: server.boardQuery(board.id), token: server.tokens[index % Math.max(1, server.tokens.length)] }));
     for (const rate of rates) {
@@ -379,7 +379,7 @@ async function queries(context: RunContext): Promise<Section> {
   return {
     id: 'queries',
     title: 'Queries: a board over HTTP',
-    shape: `The board query (3 columns of 10 cards, with their fields) over HTTP POST at rising fixed rates, ${seconds} s per step, over 50 boards. A step passes when the rate is kept with no error and p99 at most 100 ms. Mercurius serves the same shape from memory, resolving cards through a DataLoader.`,
+    shape: `The board query (3 columns of 10 cards, with their fields) over HTTP POST at rising fixed rates, ${seconds} s per step, over 50 boards. A step passes when the rate is kept with no error and p99 at most 100 ms. Yoga and Mercurius serve the same shape from memory, resolving cards through a DataLoader.`,
     target: 'at least Mercurius on the same query',
     met: tandem >= mercurius && tandem > 0,
     summary: `Tandem kept ${tandem ? `${count(tandem)} queries/s` : `no step (${count(firstStep.get('tandem')?.achieved ?? 0)} of ${count(firstStep.get('tandem')?.rate ?? 0)} queries/s asked at the first)`}; Mercurius ${count(mercurius)} queries/s.`,
@@ -387,5 +387,48 @@ async function queries(context: RunContext): Promise<Section> {
   };
 }
 
-export const scenarios = { 'fan-out': fanOut, latency, memory, capacity, writes, replay, queries };
+/**
+ * Server CPU time of a request that does nothing: `{ __typename }` over HTTP
+ * POST, with an access token for Tandem. It is the cost of the HTTP and
+ * GraphQL layers alone, the least any request can take, so it shows which
+ * request rates a server can reach at all.
+ */
+async function floor(context: RunContext): Promise<Section> {
+  const rate = context.quick ? 200 : 1_000;
+  const seconds = context.quick ? 1 : 5;
+  const rows: string[][] = [];
+  const costs = new Map<string, number>();
+  const cpuMs = async (server: Target) => {
+    const used = await server.server.cpu();
+    return (used.user + used.system) / 1000;
+  };
+  for (const name of (['tandem', 'yoga', 'mercurius'] as const).filter(context.wants)) {
+    const server = await available(context, name);
+    const bodies = [{ json: JSON.stringify({ query: '{ __typename }' }), token: server.tokens[0] }];
+    // A first round lets the JIT compile the request path, so the measured round shows the steady cost.
+    await context.load.publish({ url: server.server.url, bodies, rate, durationMs: seconds * 1000, expect: '"__typename":"Query"' });
+    // What the server spends idle over the same time (timers, keep-alives) is not the requests' cost.
+    const idleStart = await cpuMs(server);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const idleMs = (await cpuMs(server)) - idleStart;
+    const start = await cpuMs(server);
+    const published = await context.load.publish({ url: server.server.url, bodies, rate, durationMs: seconds * 1000, expect: '"__typename":"Query"' });
+    const cpuPerRequestMs = ((await cpuMs(server)) - start - idleMs) / Math.max(1, published.succeeded);
+    const response = percentiles(published.histogram);
+    context.log(`floor ${name}: ${ms(cpuPerRequestMs)} ms of server CPU per request`);
+    costs.set(server.label, cpuPerRequestMs);
+    rows.push([server.label, count(published.succeeded), count(published.failed), ms(response.p50), ms(cpuPerRequestMs), count(1000 / cpuPerRequestMs)]);
+  }
+  return {
+    id: 'floor',
+    title: 'Floor: the cost of an empty request',
+    shape: `\`{ __typename }\` over HTTP POST at ${rate} requests/s for ${seconds} s, after a first round as long to warm up (Tandem with an access token, so its session check is included). Server CPU per request, less what the server spends idle over as long, and the request rate one core could serve at that cost.`,
+    target: 'none; it bounds the writes and queries targets',
+    met: null,
+    summary: [...costs].map(([label, cost]) => `${label} ${ms(cost)} ms`).join(', ') || 'not measured',
+    tables: [{ header: ['server', 'requests', 'failed', 'p50 ms', 'server CPU ms per request', 'requests/s per core at that cost'], rows }],
+  };
+}
+
+export const scenarios = { 'fan-out': fanOut, latency, memory, capacity, writes, replay, queries, floor };
 export type ScenarioName = keyof typeof scenarios;

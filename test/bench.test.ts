@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const report = path.resolve('test-results', 'bench', 'BENCHMARKS.md');
-const scenarios = ['fan-out', 'latency', 'memory', 'capacity', 'writes', 'replay', 'queries'];
+const scenarios = ['fan-out', 'latency', 'memory', 'capacity', 'writes', 'replay', 'queries', 'floor'];
 
 // The harness is the same for both databases, so one project runs it.
 describe.skipIf(process.env.TEST_DATABASE !== 'sqlite')('npm run bench -- --quick', () => {

@@ -13,7 +13,8 @@ export interface Section {
   /** The workload, in a sentence or two. */
   shape: string;
   target: string;
-  met: boolean;
+  /** Whether the target was met; null for a reference measurement without a target. */
+  met: boolean | null;
   summary: string;
   tables: { header: string[]; rows: string[][] }[];
   notes?: string[];
@@ -59,6 +60,11 @@ export function writeReport(report: Report): string[] {
   return written;
 }
 
+function verdict(met: boolean | null): string {
+  if (met === null) return 'no target';
+  return met ? 'yes' : '**no**';
+}
+
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
@@ -74,12 +80,12 @@ function generated(report: Report, hasChart: boolean): string {
     '',
     table(
       ['scenario', 'target', 'result', 'met'],
-      report.sections.map((section) => [`[${section.id}](#${section.id})`, section.target, section.summary, section.met ? 'yes' : '**no**']),
+      report.sections.map((section) => [`[${section.id}](#${section.id})`, section.target, section.summary, verdict(section.met)]),
     ),
     '',
   ];
   for (const section of report.sections) {
-    parts.push(`<a id="${section.id}"></a>`, `## ${section.title}`, '', section.shape, '', `Target: ${section.target}. ${section.met ? 'Met' : '**Not met**'}: ${section.summary}`, '');
+    parts.push(`<a id="${section.id}"></a>`, `## ${section.title}`, '', section.shape, '', section.met === null ? `Reference measurement: ${section.summary}` : `Target: ${section.target}. ${section.met ? 'Met' : '**Not met**'}: ${section.summary}`, '');
     for (const { header, rows } of section.tables) parts.push(table(header, rows), '');
     if (section.chart && hasChart) parts.push(`![Delivery latency p50 and p99 against subscriber count](${chartName})`, '');
     for (const note of section.notes ?? []) parts.push(`- ${note}`);
