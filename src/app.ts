@@ -13,6 +13,7 @@ import { dataDirectory, databaseKind, describeDatabase, openDatabase, type Query
 import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
+import { InFlightRequests } from './http/in-flight.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
@@ -49,7 +50,11 @@ export interface AppOptions {
 export interface App {
   /** Listens on settings.host and settings.port; returns the GraphQL URL. */
   start(): Promise<{ url: string; port: number }>;
-  /** Closes every WebSocket and SSE stream, stops listening and closes the database. */
+  /**
+   * Stops listening, closes every WebSocket with 1001 and cuts every HTTP
+   * stream, lets other requests finish within the grace period
+   * (SHUTDOWN_GRACE_SECONDS), then closes the bus and the database.
+   */
   stop(): Promise<void>;
   /** Subscription executions shared between subscribers; `executions` counts them. */
   sharedExecutions: SharedExecutions;
@@ -178,10 +183,19 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   });
 
   const demo = settings.demoApp ? new DemoPage(logger) : undefined;
+  const inFlight = new InFlightRequests();
+  let stopping = false;
   const server = createServer(async (request, response) => {
+    inFlight.track(request, response);
+    if (await serveHealth(request, response, services, () => stopping)) return;
+    if (stopping) {
+      // A request that reached a connection opened before the stop.
+      response.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1' });
+      response.end(JSON.stringify({ errors: [{ message: 'The server is shutting down; send the request again.', extensions: { code: 'SHUTTING_DOWN' } }] }));
+      return;
+    }
     if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
     if (demo && (await demo.serve(request, response))) return;
-    if (await serveHealth(request, response, services)) return;
     void yoga(request, response);
   });
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,
@@ -275,13 +289,24 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       }),
     stop: () => {
       stopped ??= (async () => {
-        await socketServer.dispose();
-        sockets.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Ends SSE streams and idle keep-alive connections too.
-          server.closeAllConnections();
-        });
+        stopping = true;
+        const deadline = Date.now() + settings.shutdownGraceSeconds * 1000;
+        // Accepts no more connections; the callback runs once every connection has ended.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Closes every WebSocket with 1001 (going away): clients reconnect,
+        // to another instance if there is one, and resume from their cursors.
+        const socketsClosed = Promise.resolve(socketServer.dispose()).catch((error: unknown) => logger.warn({ err: error }, 'closing the WebSocket server failed'));
+        inFlight.endStreams();
+        server.closeIdleConnections();
+        if (!(await inFlight.settled(deadline - Date.now()))) {
+          logger.warn({ requests: inFlight.pending(), graceSeconds: settings.shutdownGraceSeconds }, 'requests still in flight at the end of the grace period; cutting them');
+        }
+        server.closeAllConnections();
+        // Sockets whose clients have not returned the close frame by the deadline are cut.
+        await Promise.race([socketsClosed, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+        for (const client of sockets.clients) client.terminate();
+        await socketsClosed;
+        await closed;
         await stopPruning?.();
         await services.presence.close();
         await bus.close();

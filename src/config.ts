@@ -43,6 +43,8 @@ export interface Settings {
    * presence within twice this. Default 12.
    */
   keepAliveSeconds: number;
+  /** How long a stop waits for requests in flight before it cuts them, in seconds. */
+  shutdownGraceSeconds: number;
   /** `redis://` or `rediss://` URL of Redis; set, it carries events between instances. Default unset: the in-process bus. */
   redisUrl: string | undefined;
   /** Prefix of the Redis channel names. Default `tandem:`. */
@@ -95,6 +97,7 @@ const environment = z.object({
   EVENT_RETENTION_COUNT: integer(100, 100_000_000).default(10_000),
   SUBSCRIPTION_QUEUE_LIMIT: integer(10, 1_000_000).default(1_000),
   WS_KEEPALIVE_SECONDS: integer(1, 3_600).default(12),
+  SHUTDOWN_GRACE_SECONDS: integer(0, 600).default(10),
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected redis://HOST:PORT or rediss://HOST:PORT' }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('tandem:'),
   PRESENCE_TTL_SECONDS: integer(2, 3_600).default(30),
@@ -141,6 +144,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     eventRetentionCount: values.EVENT_RETENTION_COUNT,
     subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,
     keepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
+    shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS,
     redisUrl: values.REDIS_URL,
     redisPrefix: values.REDIS_KEY_PREFIX,
     presenceTtlSeconds: values.PRESENCE_TTL_SECONDS,

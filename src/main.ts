@@ -26,7 +26,10 @@ async function main(): Promise<void> {
       throw error;
     }
     const shutdown = (signal: string) => {
-      logger.info({ signal }, 'stopping');
+      // A second signal gets Node's default handling, which ends the process at once.
+      process.off('SIGINT', shutdown);
+      process.off('SIGTERM', shutdown);
+      logger.info({ signal, graceSeconds: settings.shutdownGraceSeconds }, 'stopping');
       app.stop().then(
         () => process.exit(0),
         (error: unknown) => {
@@ -35,8 +38,8 @@ async function main(): Promise<void> {
         },
       );
     };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
   } catch (error) {
     const expected = [ConfigError, MigrationError, ListenError, BusConnectionError, DatabaseUnreachableError];
     if (expected.some((type) => error instanceof type)) {

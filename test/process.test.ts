@@ -7,13 +7,12 @@ import { adminQuery, createTestDatabase, postgresDatabaseUrl, queryRows, testDat
 import { freePort } from './support/private-services.js';
 import { serverEnvironment } from './support/processes.js';
 
-const tsx = path.resolve('node_modules/.bin/tsx');
 
 /** Process groups of the servers started by the current test; killed after it, whatever happened. */
 const groups: number[] = [];
 
 afterEach(() => {
-  // tsx runs the server in a child process of its own, so the whole group goes.
+  // The whole group goes, with anything the server started.
   for (const group of groups.splice(0)) {
     try {
       process.kill(-group, 'SIGKILL');
@@ -25,7 +24,7 @@ afterEach(() => {
 
 /** Runs src/main.ts as `npm start` does, with `env` added, and collects its output. */
 function startProcess(env: Record<string, string>) {
-  const child = spawn(tsx, ['src/main.ts'], { env: serverEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: serverEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   groups.push(child.pid!);
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));

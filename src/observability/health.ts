@@ -4,15 +4,19 @@ import type { Services } from '../domain/services.js';
 /**
  * Responds to `/health` (the process is up: always 200) and `/ready` (200
  * when the database responds and the bus can deliver, else 503 naming what
- * is down). Returns false for other paths.
+ * is down, and 503 once the server is stopping). Returns false for other paths.
  */
-export async function serveHealth(request: IncomingMessage, response: ServerResponse, services: Services): Promise<boolean> {
+export async function serveHealth(request: IncomingMessage, response: ServerResponse, services: Services, stopping: () => boolean = () => false): Promise<boolean> {
   const path = (request.url ?? '').split('?')[0];
   if (path === '/health') {
     send(response, 200, { status: 'ok' });
     return true;
   }
   if (path !== '/ready') return false;
+  if (stopping()) {
+    send(response, 503, { status: 'stopping' });
+    return true;
+  }
 
   const checks: Record<string, 'ok' | string> = {};
   try {

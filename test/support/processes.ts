@@ -15,7 +15,6 @@ import { readEventLog, type EventRow, type TestServer } from './server.js';
  * killed or disposed after it whatever happened.
  */
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const tsx = path.join(projectRoot, 'node_modules/.bin/tsx');
 
 /** Cleanup steps of the current test, run after it passes or fails, last registered first. */
 const cleanups: (() => unknown)[] = [];
@@ -56,7 +55,7 @@ export interface ServerProcess {
   url: string;
   wsUrl: string;
   port: number;
-  /** Exit code of the tsx process once it exits, or null when a signal ended it. */
+  /** Exit code of the server process once it exits, or null when a signal ended it. */
   exited: Promise<number | null>;
   output(): string;
 }
@@ -75,11 +74,12 @@ export function serverEnvironment(env: Record<string, string>): NodeJS.ProcessEn
  * Runs src/main.ts in a child process with `env` added, and resolves once it
  * logs 'Tandem started'. The process group is killed when the test ends.
  *
- * tsx runs the server in a second Node process and cannot forward SIGKILL,
- * so the child leads its own process group and kills go to the whole group.
+ * It runs as `npm start` runs it (Node with tsx's loader). The child leads
+ * its own process group and kills go to the whole group, so nothing it
+ * spawned outlives the test.
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(tsx, ['src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: projectRoot,
     env: serverEnvironment({ NODE_ENV: 'test', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -60,6 +60,7 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     eventRetentionCount: 10_000,
     subscriptionQueueLimit: 1_000,
     keepAliveSeconds: 12,
+    shutdownGraceSeconds: 1,
     redisUrl: (await useRedis) ? testRedisUrl : undefined,
     redisPrefix: `tandem-test-${randomUUID()}:`,
     presenceTtlSeconds: 30,
