@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { subscribeSse } from './support/client.js';
 import { createTestDatabase, testDatabase } from './support/database.js';
 import { createCard, createTeam } from './support/fixtures.js';
-import { afterThisTest, httpTarget, serverEnvironment, startServerProcess, waitFor, type ServerProcess } from './support/processes.js';
+import { afterThisTest, groupAlive, httpTarget, serverEnvironment, startServerProcess, waitFor, type ServerProcess } from './support/processes.js';
 import { testTokenSecret, type TestServer } from './support/server.js';
 
 const boardEvents = 'subscription($boardId: ID!) { boardEvents(boardId: $boardId) { sequence } }';
@@ -165,12 +165,3 @@ describe('graceful stop', () => {
     await waitFor(() => !groupAlive(child.pid!), () => 'every process of npm start to exit', 10_000);
   });
 });
-
-function groupAlive(group: number): boolean {
-  try {
-    process.kill(-group, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

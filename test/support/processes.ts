@@ -131,7 +131,8 @@ export async function killServerProcess(server: ServerProcess): Promise<void> {
   await waitFor(() => !groupAlive(group), () => `process group ${group} to exit`, 10_000);
 }
 
-function groupAlive(group: number): boolean {
+/** True while any process of the process group `group` runs. */
+export function groupAlive(group: number): boolean {
   try {
     process.kill(-group, 0);
     return true;
