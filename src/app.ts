@@ -14,6 +14,7 @@ import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
 import { InFlightRequests } from './http/in-flight.js';
+import { BodyTooLargeError, logOversizedMessages, readBody, sendBodyTooLarge, useDocumentLimits } from './http/limits.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
@@ -164,7 +165,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     renderGraphiQL: renderLocalGraphiQL,
     logging: yogaLogger(logger),
     maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production') },
-    plugins: [useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
+    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
     context: async (initial: YogaInitialContext & SocketContext) => {
       const credential = initial.connectionParams
         ? credentialFromSocket(initial.connectionParams, initial.params?.extensions)
@@ -196,11 +197,23 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     }
     if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
     if (demo && (await demo.serve(request, response))) return;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      try {
+        // Yoga takes a body read already from `body`, as it does from body parsers.
+        (request as IncomingMessage & { body?: Buffer }).body = await readBody(request, settings.limits.httpBodyBytes);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        logger.info({ url: request.url, limit: settings.limits.httpBodyBytes }, 'request body over the limit');
+        sendBodyTooLarge(response, error, settings.limits.httpBodyBytes);
+        return;
+      }
+    }
     void yoga(request, response);
   });
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,
   // such as a port in use, are not re-emitted on the WebSocket server.
-  const sockets = new WebSocketServer({ noServer: true });
+  // A message over maxPayload closes its socket with 1009 (message too big).
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: settings.limits.socketMessageBytes });
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== graphqlPath) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
@@ -210,6 +223,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   });
   // Registered before graphql-ws's own connection listener, so it runs first.
   sockets.on('connection', spliceResultsOnSend);
+  sockets.on('connection', (socket) => logOversizedMessages(socket, logger, settings.limits.socketMessageBytes));
   const socketServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       onConnect: async (ctx) => {
@@ -223,6 +237,16 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         return false;
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws has registered this operation already, so it is counted.
+        const open = Object.keys(ctx.subscriptions).length;
+        if (open > settings.limits.subscriptionsPerSocket) {
+          return [
+            new GraphQLError(
+              `This socket has ${open - 1} operations open, the most one socket may have (WS_MAX_SUBSCRIPTIONS). Complete one first, or open another socket.`,
+              { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'WS_MAX_SUBSCRIPTIONS', max: settings.limits.subscriptionsPerSocket } },
+            ),
+          ];
+        }
         const enveloped = yoga.getEnveloped({
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -249,6 +273,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         };
         return args;
       },
+      connectionInitWaitTimeout: settings.limits.socketInitSeconds * 1000,
       jsonMessageReplacer: replaceResultWithMarker,
       // Send the result object itself; graphql-ws would otherwise copy it
       // into a new payload for every message.

@@ -45,6 +45,8 @@ export interface Settings {
   keepAliveSeconds: number;
   /** How long a stop waits for requests in flight before it cuts them, in seconds. */
   shutdownGraceSeconds: number;
+  /** Bounds on what one request, socket or GraphQL document may use. */
+  limits: Limits;
   /** `redis://` or `rediss://` URL of Redis; set, it carries events between instances. Default unset: the in-process bus. */
   redisUrl: string | undefined;
   /** Prefix of the Redis channel names. Default `tandem:`. */
@@ -57,6 +59,32 @@ export interface Settings {
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Resource limits; each is set by the environment variable named in its doc. */
+export interface Limits {
+  /** HTTP_MAX_BODY_BYTES: largest request body; a larger one gets 413. */
+  httpBodyBytes: number;
+  /** WS_MAX_MESSAGE_BYTES: largest WebSocket message; a larger one closes the socket with 1009. */
+  socketMessageBytes: number;
+  /** WS_INIT_TIMEOUT_SECONDS: time a new WebSocket has to send connection_init; after it, close 4408. */
+  socketInitSeconds: number;
+  /** WS_MAX_SUBSCRIPTIONS: operations open at once on one WebSocket; one more is refused with an error. */
+  subscriptionsPerSocket: number;
+  /** GRAPHQL_MAX_DEPTH: deepest selection nesting of an operation. */
+  depth: number;
+  /**
+   * GRAPHQL_MAX_COST: largest cost of an operation. Each scalar field counts
+   * 1 and each object field 2, and a field with `first` or `last` counts its
+   * whole selection that many times, as the number of objects it may return.
+   */
+  cost: number;
+  /** GRAPHQL_MAX_ALIASES: aliases in one operation. */
+  aliases: number;
+  /** GRAPHQL_MAX_DIRECTIVES: directives in one operation. */
+  directives: number;
+  /** GRAPHQL_MAX_TOKENS: lexical tokens in one document. */
+  tokens: number;
+}
 
 /** Thrown when an environment variable contains a value the server cannot use. */
 export class ConfigError extends Error {
@@ -98,6 +126,15 @@ const environment = z.object({
   SUBSCRIPTION_QUEUE_LIMIT: integer(10, 1_000_000).default(1_000),
   WS_KEEPALIVE_SECONDS: integer(1, 3_600).default(12),
   SHUTDOWN_GRACE_SECONDS: integer(0, 600).default(10),
+  HTTP_MAX_BODY_BYTES: integer(1_024, 104_857_600).default(1_048_576),
+  WS_MAX_MESSAGE_BYTES: integer(1_024, 104_857_600).default(1_048_576),
+  WS_INIT_TIMEOUT_SECONDS: integer(1, 600).default(10),
+  WS_MAX_SUBSCRIPTIONS: integer(1, 100_000).default(100),
+  GRAPHQL_MAX_DEPTH: integer(2, 1_000).default(15),
+  GRAPHQL_MAX_COST: integer(10, 1_000_000_000).default(5_000_000),
+  GRAPHQL_MAX_ALIASES: integer(0, 10_000).default(30),
+  GRAPHQL_MAX_DIRECTIVES: integer(0, 10_000).default(50),
+  GRAPHQL_MAX_TOKENS: integer(10, 1_000_000).default(5_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected redis://HOST:PORT or rediss://HOST:PORT' }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('tandem:'),
   PRESENCE_TTL_SECONDS: integer(2, 3_600).default(30),
@@ -145,6 +182,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,
     keepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS,
+    limits: {
+      httpBodyBytes: values.HTTP_MAX_BODY_BYTES,
+      socketMessageBytes: values.WS_MAX_MESSAGE_BYTES,
+      socketInitSeconds: values.WS_INIT_TIMEOUT_SECONDS,
+      subscriptionsPerSocket: values.WS_MAX_SUBSCRIPTIONS,
+      depth: values.GRAPHQL_MAX_DEPTH,
+      cost: values.GRAPHQL_MAX_COST,
+      aliases: values.GRAPHQL_MAX_ALIASES,
+      directives: values.GRAPHQL_MAX_DIRECTIVES,
+      tokens: values.GRAPHQL_MAX_TOKENS,
+    },
     redisUrl: values.REDIS_URL,
     redisPrefix: values.REDIS_KEY_PREFIX,
     presenceTtlSeconds: values.PRESENCE_TTL_SECONDS,

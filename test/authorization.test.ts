@@ -21,15 +21,15 @@ const workspaceStateQuery = `query($w: ID!) {
     ... on Workspace {
       name
       members(first: 100) { edges { node { id role user { id } } } }
-      boards(first: 100, includeArchived: true) {
+      boards(first: 20, includeArchived: true) {
         edges { node {
           id name archived version eventSequence
-          columns(first: 100) { edges { node {
+          columns(first: 20) { edges { node {
             id name position version
-            cards(first: 100, includeArchived: true) { edges { node {
+            cards(first: 50, includeArchived: true) { edges { node {
               id title description dueAt archived version position
               assignees { id }
-              comments(first: 100) { edges { node { id body version } } }
+              comments(first: 20) { edges { node { id body version } } }
             } } }
           } } }
         } }

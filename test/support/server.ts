@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Plugin } from 'graphql-yoga';
 import { createApp, type App } from '../../src/app.js';
-import type { Settings } from '../../src/config.js';
+import { loadSettings, type Settings } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createTestDatabase, queryRows, testDatabase } from './database.js';
 import { redisUnavailable, testRedisUrl } from './services.js';
@@ -61,6 +61,7 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     subscriptionQueueLimit: 1_000,
     keepAliveSeconds: 12,
     shutdownGraceSeconds: 1,
+    limits: loadSettings({}).limits,
     redisUrl: (await useRedis) ? testRedisUrl : undefined,
     redisPrefix: `tandem-test-${randomUUID()}:`,
     presenceTtlSeconds: 30,

@@ -1,0 +1,120 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError, type ValidationContext } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Limits } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+
+/** The GraphQL document limits, as graphql-armor checks them, with the setting that raises each. */
+const documentLimits = [
+  { pattern: /Query depth limit of (\d+) exceeded, found (\d+)/, what: 'depth', setting: 'GRAPHQL_MAX_DEPTH' },
+  { pattern: /Query Cost limit of (\d+) exceeded, found (\d+)/, what: 'cost', setting: 'GRAPHQL_MAX_COST' },
+  { pattern: /Aliases limit of (\d+) exceeded, found (\d+)/, what: 'number of aliases', setting: 'GRAPHQL_MAX_ALIASES' },
+  { pattern: /Directives limit of (\d+) exceeded, found (\d+)/, what: 'number of directives', setting: 'GRAPHQL_MAX_DIRECTIVES' },
+  { pattern: /Token limit of (\d+) exceeded/, what: 'number of tokens', setting: 'GRAPHQL_MAX_TOKENS' },
+];
+
+/**
+ * Rewrites a graphql-armor rejection as an error that names the limit, the
+ * operation's value, the setting and what to do, with the code
+ * OPERATION_TOO_COMPLEX. Returns other errors unchanged.
+ */
+export function explainLimitError<T extends Error>(error: T): T | GraphQLError {
+  if (!(error instanceof GraphQLError)) return error;
+  for (const limit of documentLimits) {
+    const match = limit.pattern.exec(error.message);
+    if (!match) continue;
+    const [, max, found] = match;
+    const measured = found ? `is ${found}` : `is over ${max}`;
+    return new GraphQLError(
+      `The operation's ${limit.what} ${measured}; the limit is ${max} (${limit.setting}). Split or simplify the operation, or raise ${limit.setting} on the server.`,
+      { nodes: error.nodes, extensions: { code: 'OPERATION_TOO_COMPLEX', limit: limit.setting, max: Number(max), ...(found ? { found: Number(found) } : {}) } },
+    );
+  }
+  return error;
+}
+
+/**
+ * Envelop plugins that bound a GraphQL document before it runs: depth, cost,
+ * aliases, directives and tokens (graphql-armor), with errors from
+ * explainLimitError. Depth and cost leave introspection out, because
+ * GraphiQL's introspection query nests deeper than any operation on boards.
+ * Field suggestions ("Did you mean ...?") are hidden in production only.
+ */
+export function useDocumentLimits(limits: Limits, production: boolean): Plugin[] {
+  // The validation rules report their error as a validation error, as
+  // GraphQL's own rules do, instead of throwing it.
+  const report = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(explainLimitError(error))] };
+  return [
+    EnvelopArmorPlugin({
+      maxDepth: { n: limits.depth, ...report },
+      // A depth factor of 1 makes the cost the size of the selection, objects counting 2 and
+      // scalars 1. The default factor of 1.5 per level put an ordinary board query in the billions.
+      costLimit: { maxCost: limits.cost, depthCostFactor: 1, ...report },
+      maxAliases: { n: limits.aliases, ...report },
+      maxDirectives: { n: limits.directives, ...report },
+      maxTokens: { n: limits.tokens },
+      blockFieldSuggestion: { enabled: production },
+    }) as Plugin,
+    {
+      // The token limit is checked while parsing and throws.
+      onParse: () => ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLError) replaceParseResult(explainLimitError(result));
+      },
+    },
+  ];
+}
+
+/** Thrown by readBody for a body over the limit. */
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+/**
+ * Reads a request's whole body, up to `maxBytes`.
+ *
+ * @throws BodyTooLargeError as soon as the declared length or the bytes received pass `maxBytes`.
+ */
+export async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > maxBytes) throw new BodyTooLargeError(`The request body is ${declared} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new BodyTooLargeError(`The request body is over ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Sends 413 in the GraphQL over HTTP error shape, and closes the connection so the rest of the body is not read. */
+export function sendBodyTooLarge(response: ServerResponse, error: BodyTooLargeError, maxBytes: number): void {
+  const body = JSON.stringify({
+    errors: [
+      {
+        message: `${error.message}; the limit is ${maxBytes} bytes (HTTP_MAX_BODY_BYTES). Send a smaller document or fewer variables.`,
+        extensions: { code: 'PAYLOAD_TOO_LARGE', limit: 'HTTP_MAX_BODY_BYTES', max: maxBytes },
+      },
+    ],
+  });
+  response.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/**
+ * Logs a WebSocket message over WS_MAX_MESSAGE_BYTES as what it is, a
+ * client's mistake. ws closes such a socket with 1009 by itself, then emits
+ * an error that graphql-ws would print to stderr as an internal error.
+ */
+export function logOversizedMessages(socket: WebSocket, logger: Logger, maxBytes: number): void {
+  const emit = socket.emit.bind(socket);
+  socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+    if (event === 'error' && (args[0] as { code?: string })?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      logger.info({ limit: maxBytes }, 'WebSocket message over WS_MAX_MESSAGE_BYTES; closed the socket with 1009');
+      return true;
+    }
+    return emit(event, ...args);
+  }) as WebSocket['emit'];
+}
