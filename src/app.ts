@@ -14,7 +14,7 @@ import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
 import { InFlightRequests } from './http/in-flight.js';
-import { BodyTooLargeError, logOversizedMessages, readBody, sendBodyTooLarge, useDocumentLimits } from './http/limits.js';
+import { BodyTooLargeError, logOversizedMessages, originAllowed, readBody, sendBodyTooLarge, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
@@ -165,7 +165,10 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     renderGraphiQL: renderLocalGraphiQL,
     logging: yogaLogger(logger),
     maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production') },
-    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
+    // An allowed origin is echoed back; any other gets no CORS headers, so browsers block the response.
+    cors: (request) =>
+      originAllowed(request.headers.get('origin') ?? undefined, request.headers.get('host') ?? undefined, settings.corsOrigins) ? { origin: '*' } : false,
+    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), ...(settings.introspection ? [] : [useNoIntrospection()]), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
     context: async (initial: YogaInitialContext & SocketContext) => {
       const credential = initial.connectionParams
         ? credentialFromSocket(initial.connectionParams, initial.params?.extensions)
@@ -217,6 +220,12 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== graphqlPath) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    if (!originAllowed(request.headers.origin, request.headers.host, settings.corsOrigins)) {
+      logger.info({ origin: request.headers.origin }, 'WebSocket upgrade from an origin not in CORS_ORIGINS refused');
+      const body = `The origin ${request.headers.origin} is not allowed; add it to CORS_ORIGINS on the server.`;
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       return;
     }
     sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client, request));

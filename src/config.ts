@@ -28,6 +28,14 @@ export interface Settings {
   graphiql: boolean;
   /** Serve the browser demo at /app (and redirect / to it). Default on outside production. */
   demoApp: boolean;
+  /** Answer schema introspection (`__schema`, `__type`). Default on outside production. */
+  introspection: boolean;
+  /**
+   * Origins allowed to call the API from a browser, over HTTP (CORS) and
+   * WebSocket; `*` allows any. Requests without an Origin header are always
+   * allowed. Default `*` outside production, none in production.
+   */
+  corsOrigins: string[];
   /** Events older than this are pruned from each board's log, in seconds. Default 604,800 (7 days). */
   eventRetentionSeconds: number;
   /** At most this many newest events are kept per board. Default 10,000. */
@@ -121,6 +129,14 @@ const environment = z.object({
   REFRESH_TOKEN_TTL_SECONDS: integer(60, 31_536_000).default(2_592_000),
   GRAPHIQL: boolean.optional(),
   DEMO_APP: boolean.optional(),
+  INTROSPECTION: boolean.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(
+      z.array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[^/\s]+$/, { message: 'expected origins such as https://app.example.com, separated by commas, or *' })])),
+    )
+    .optional(),
   EVENT_RETENTION_SECONDS: integer(60, 315_360_000).default(604_800),
   EVENT_RETENTION_COUNT: integer(100, 100_000_000).default(10_000),
   SUBSCRIPTION_QUEUE_LIMIT: integer(10, 1_000_000).default(1_000),
@@ -177,6 +193,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     refreshTokenTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
     graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
     demoApp: values.DEMO_APP ?? values.NODE_ENV !== 'production',
+    introspection: values.INTROSPECTION ?? values.NODE_ENV !== 'production',
+    // Unset: any origin in development; in production, only requests that
+    // name no origin (servers, native apps) or come from the server's own.
+    corsOrigins: values.CORS_ORIGINS ?? (values.NODE_ENV === 'production' ? [] : ['*']),
     eventRetentionSeconds: values.EVENT_RETENTION_SECONDS,
     eventRetentionCount: values.EVENT_RETENTION_COUNT,
     subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,

@@ -114,7 +114,7 @@ describe('graphql-ws protocol guards', () => {
 });
 
 /**
- * The error messages an operation ended with, whether they came as an
+ * Collects the error messages an operation ended with, whether they came as an
  * `error` message (graphql-ws, before execution) or in a result (SSE, and
  * graphql-ws for errors found while executing, such as a missing variable).
  */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationContext } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import type { Logger } from '../observability/logger.js';
@@ -117,4 +117,26 @@ export function logOversizedMessages(socket: WebSocket, logger: Logger, maxBytes
     }
     return emit(event, ...args);
   }) as WebSocket['emit'];
+}
+
+/** Envelop plugin that rejects introspection (`__schema`, `__type`) as a validation error; used when INTROSPECTION is off. */
+export function useNoIntrospection(): Plugin {
+  return {
+    onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+  };
+}
+
+/**
+ * Returns whether a browser page at `origin` may call the API: it is listed in
+ * CORS_ORIGINS (or the list contains `*`), or it is the server's own origin.
+ * A request without an Origin header does not come from a page and passes.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: string[]): boolean {
+  if (!origin) return true;
+  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }

@@ -56,6 +56,8 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     refreshTokenTtlSeconds: 3600,
     graphiql: true,
     demoApp: true,
+    introspection: true,
+    corsOrigins: ['*'],
     eventRetentionSeconds: 604_800,
     eventRetentionCount: 10_000,
     subscriptionQueueLimit: 1_000,
