@@ -27,6 +27,7 @@ import { createErrorMasker } from './schema/mask-errors.js';
 import { DemoPage } from './http/demo.js';
 import { renderLocalGraphiQL, serveGraphiQLAsset } from './http/graphiql.js';
 import { replaceResultWithMarker, spliceResultsOnSend } from './http/shared-json.js';
+import { nextMessageSink } from './http/socket-sink.js';
 import { SharedExecutions, useEventScopedContext } from './schema/subscribe.js';
 
 export const graphqlPath = '/graphql';
@@ -208,7 +209,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         ctx.extra.socket.close(4403, auth.problem.slice(0, 120));
         return false;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const enveloped = yoga.getEnveloped({
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -231,7 +232,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           contextValue: await enveloped.contextFactory(),
           variableValues: payload.variables,
           operationName: payload.operationName,
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          // `sink` lets a board subscription write its messages itself (see pushEvents).
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe, sink: nextMessageSink(ctx.extra.socket, id) },
         };
         return args;
       },

@@ -3,7 +3,7 @@ import { CursorExpiredError, ForbiddenError, NotFoundError, SlowConsumerError, V
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from './bus.js';
 import { boardTopic, eventFromRow, EventType, type BoardEventRecord } from './events.js';
-import { streamIterator } from './iterator.js';
+import { streamIterator, type PushStream } from './iterator.js';
 
 export interface BoardStreamOptions {
   db: Database;
@@ -76,7 +76,7 @@ export class StreamRegistry {
  * CursorExpiredError when events it needs were pruned meanwhile, and
  * SlowConsumerError when more than `queueLimit` events wait for the client.
  */
-export async function openBoardStream(options: BoardStreamOptions): Promise<AsyncIterableIterator<StreamItem>> {
+export async function openBoardStream(options: BoardStreamOptions): Promise<PushStream<StreamItem>> {
   const { db, bus, logger, boardId, userId, queueLimit } = options;
   const gapWaitMs = options.gapWaitMs ?? 50;
   // A replay page takes at most half the queue, leaving room for live events.
@@ -97,18 +97,26 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
   /** The board's newest sequence when the stream started; replay reads up to it without waiting. */
   let replayThrough = 0;
   let role: Role;
+  /** The push consumer's callback and its count of taken items not yet sent (see PushStream.attach). */
+  let onChange: (() => void) | undefined;
+  let consumerQueued = () => 0;
+
+  function notify(): void {
+    wake?.();
+    onChange?.();
+  }
 
   const unsubscribe = bus.subscribe(boardTopic(boardId), (event) => {
     if (finished || event.sequence <= delivered) return;
     committed = Math.max(committed, event.sequence);
     pending.set(event.sequence, event);
-    if (pending.size > queueLimit) {
-      logger.warn({ boardId, userId, queued: pending.size, delivered }, 'subscriber too slow; ending its subscription');
+    if (pending.size + consumerQueued() > queueLimit) {
+      logger.warn({ boardId, userId, queued: pending.size + consumerQueued(), delivered }, 'subscriber too slow; ending its subscription');
       fail(new SlowConsumerError(`More than ${queueLimit} events were waiting for this subscriber, so its subscription was ended. Resubscribe with after set to the cursor of the last event received.`));
     }
-    wake?.();
+    notify();
   });
-  const unregister = options.registry?.add({ queued: () => pending.size }) ?? (() => {});
+  const unregister = options.registry?.add({ queued: () => pending.size + consumerQueued() }) ?? (() => {});
   // After a bus outage, events may have been lost on the way: learn the
   // newest committed sequence, so next() reads the rest from the log.
   const stopResync = bus.onReconnect(() => {
@@ -117,7 +125,7 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
       .then((board) => {
         if (!board || finished) return;
         committed = Math.max(committed, board.eventSequence);
-        wake?.();
+        notify();
       })
       .catch((error: unknown) => logger.warn({ err: error, boardId }, 'reading the board after a bus reconnect failed'));
   });
@@ -132,7 +140,7 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
     stopResync();
     unregister();
     pending.clear();
-    wake?.();
+    notify();
   }
 
   function fail(error: Error): void {
@@ -199,12 +207,21 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
     }
   }
 
+  /** Returns true when the event removes the subscriber, which checkAccess must confirm in the database. */
+  function removesSubscriber(event: BoardEventRecord): boolean {
+    return event.type === EventType.MEMBER_REMOVED && (event.payload as { userId?: string }).userId === userId;
+  }
+
+  /** Applies the subscriber's own role change, which decides the scope of this event and later ones. */
+  function applyRoleChange(event: BoardEventRecord): void {
+    const payload = event.payload as { userId?: string; role?: Role };
+    if (event.type === EventType.MEMBER_ROLE_CHANGED && payload.userId === userId) role = payload.role!;
+  }
+
   /** Applies the subscriber's own membership changes before their event is delivered. */
   async function checkAccess(event: BoardEventRecord): Promise<void> {
-    const payload = event.payload as { userId?: string; role?: Role };
-    if (payload.userId !== userId) return;
-    if (event.type === EventType.MEMBER_ROLE_CHANGED) role = payload.role!;
-    if (event.type !== EventType.MEMBER_REMOVED) return;
+    applyRoleChange(event);
+    if (!removesSubscriber(event)) return;
     const board = await db.board.findUnique({ where: { id: boardId }, select: { workspaceId: true } });
     const membership = board && (await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId } } }));
     if (!membership) throw new ForbiddenError('You were removed from this workspace; the subscription has ended.');
@@ -251,5 +268,22 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
     }
   };
   // The next event is held already: next() returns it without waiting for the bus or the log.
-  return streamIterator(guardedNext, finish, () => !finished && pending.has(delivered + 1));
+  const iterator = streamIterator(guardedNext, finish, () => !finished && pending.has(delivered + 1));
+  return Object.assign(iterator, {
+    queueLimit,
+    take(): StreamItem | undefined {
+      if (finished) return undefined;
+      const event = pending.get(delivered + 1);
+      if (!event || removesSubscriber(event)) return undefined;
+      pending.delete(event.sequence);
+      applyRoleChange(event);
+      delivered = event.sequence;
+      return { event, scope: role };
+    },
+    idle: () => !finished && pending.size === 0 && delivered >= replayThrough && committed <= delivered,
+    attach(changed: () => void, queued: () => number): void {
+      onChange = changed;
+      consumerQueued = queued;
+    },
+  });
 }

@@ -4,6 +4,33 @@ export interface ReadyIterator<T> extends AsyncIterableIterator<T> {
 }
 
 /**
+ * A stream that can also hand over its items synchronously, so that a
+ * consumer can deliver them without an async step per item. next() stays
+ * the path for items that need I/O first (a replay page, a missing event,
+ * an access check).
+ */
+export interface PushStream<T> extends ReadyIterator<T> {
+  /** Items the stream and its consumer may hold for the client together before the stream fails. */
+  readonly queueLimit: number;
+  /** Removes and returns the next item when no I/O is needed to produce it; otherwise undefined. */
+  take(): T | undefined;
+  /** True when the stream waits for a new event: next() would block until one arrives. */
+  idle(): boolean;
+  /**
+   * Registers the consumer. `onChange` runs synchronously whenever an item
+   * arrives or the stream ends. `queued` returns the number of items the
+   * consumer took but has not sent to the client yet. They count against
+   * the stream's queue limit.
+   */
+  attach(onChange: () => void, queued: () => number): void;
+}
+
+/** Returns true when `iterator` supports synchronous hand-over. */
+export function isPushStream(iterator: AsyncIterator<unknown>): iterator is PushStream<unknown> {
+  return typeof (iterator as Partial<PushStream<unknown>>).take === 'function';
+}
+
+/**
  * Builds an async iterator from a `next` function and a `finish` function
  * that releases what the stream holds. return() and throw() finish at once,
  * even while a next() call is waiting, which an async generator cannot do.
