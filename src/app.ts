@@ -21,7 +21,8 @@ import { MemoryPresence } from './realtime/presence.js';
 import { createRedisPresence } from './realtime/redis-presence.js';
 import { pruneEventLog, schedulePruning } from './realtime/retention.js';
 import { pruneIdempotencyRecords } from './domain/mutation.js';
-import { createLoaders, forkContext, type Context } from './schema/context.js';
+import { forkContext, type Context } from './schema/context.js';
+import { lazyLoaders } from './schema/lazy-loaders.js';
 import { schema } from './schema/index.js';
 import { createErrorMasker } from './schema/mask-errors.js';
 import { DemoPage } from './http/demo.js';
@@ -171,7 +172,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         db,
         viewer: auth.viewer,
         authProblem: auth.problem,
-        loaders: createLoaders(db),
+        loaders: lazyLoaders(db),
         logger,
         signal: initial.connectionParams ? undefined : initial.request.signal,
       } satisfies Context;
