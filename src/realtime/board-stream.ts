@@ -3,7 +3,7 @@ import { CursorExpiredError, ForbiddenError, NotFoundError, SlowConsumerError, V
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from './bus.js';
 import { boardTopic, eventFromRow, EventType, type BoardEventRecord } from './events.js';
-import { streamIterator, type PushStream } from './iterator.js';
+import { streamIterator, type StreamConsumer, type PushStream } from './iterator.js';
 
 export interface BoardStreamOptions {
   db: Database;
@@ -97,26 +97,31 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Push
   /** The board's newest sequence when the stream started; replay reads up to it without waiting. */
   let replayThrough = 0;
   let role: Role;
-  /** The push consumer's callback and its count of taken items not yet sent (see PushStream.attach). */
-  let onChange: (() => void) | undefined;
-  let consumerQueued = () => 0;
+  /** The push consumer, told about new events, whose taken events count against the queue limit. */
+  let consumer: StreamConsumer | undefined;
 
   function notify(): void {
     wake?.();
-    onChange?.();
+    consumer?.streamChanged();
   }
 
   const unsubscribe = bus.subscribe(boardTopic(boardId), (event) => {
     if (finished || event.sequence <= delivered) return;
     committed = Math.max(committed, event.sequence);
     pending.set(event.sequence, event);
-    if (pending.size + consumerQueued() > queueLimit) {
-      logger.warn({ boardId, userId, queued: pending.size + consumerQueued(), delivered }, 'subscriber too slow; ending its subscription');
+    const queued = pending.size + (consumer?.queued() ?? 0);
+    if (queued > queueLimit) {
+      logger.warn({ boardId, userId, queued, delivered }, 'subscriber too slow; ending its subscription');
       fail(new SlowConsumerError(`More than ${queueLimit} events were waiting for this subscriber, so its subscription was ended. Resubscribe with after set to the cursor of the last event received.`));
     }
     notify();
   });
-  const unregister = options.registry?.add({ queued: () => pending.size + consumerQueued() }) ?? (() => {});
+  const unregister =
+    options.registry?.add({
+      queued() {
+        return pending.size + (consumer?.queued() ?? 0);
+      },
+    }) ?? (() => {});
   // After a bus outage, events may have been lost on the way: learn the
   // newest committed sequence, so next() reads the rest from the log.
   const stopResync = bus.onReconnect(() => {
@@ -259,16 +264,19 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Push
     return { value: undefined, done: true };
   }
 
-  const guardedNext = async () => {
-    try {
-      return await next();
-    } catch (error) {
-      fail(error as Error);
-      throw error;
-    }
-  };
-  // The next event is held already: next() returns it without waiting for the bus or the log.
-  const iterator = streamIterator(guardedNext, finish, () => !finished && pending.has(delivered + 1));
+  const iterator = streamIterator(
+    async () => {
+      try {
+        return await next();
+      } catch (error) {
+        fail(error as Error);
+        throw error;
+      }
+    },
+    finish,
+    // The next event is held already: next() returns it without waiting for the bus or the log.
+    () => !finished && pending.has(delivered + 1),
+  );
   return Object.assign(iterator, {
     queueLimit,
     take(): StreamItem | undefined {
@@ -280,10 +288,11 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Push
       delivered = event.sequence;
       return { event, scope: role };
     },
-    idle: () => !finished && pending.size === 0 && delivered >= replayThrough && committed <= delivered,
-    attach(changed: () => void, queued: () => number): void {
-      onChange = changed;
-      consumerQueued = queued;
+    idle(): boolean {
+      return !finished && pending.size === 0 && delivered >= replayThrough && committed <= delivered;
+    },
+    attach(pushConsumer: StreamConsumer): void {
+      consumer = pushConsumer;
     },
   });
 }

@@ -16,13 +16,16 @@ export interface PushStream<T> extends ReadyIterator<T> {
   take(): T | undefined;
   /** True when the stream waits for a new event: next() would block until one arrives. */
   idle(): boolean;
-  /**
-   * Registers the consumer. `onChange` runs synchronously whenever an item
-   * arrives or the stream ends. `queued` returns the number of items the
-   * consumer took but has not sent to the client yet. They count against
-   * the stream's queue limit.
-   */
-  attach(onChange: () => void, queued: () => number): void;
+  /** Registers the consumer, which the stream then tells about every new item and its end. */
+  attach(consumer: StreamConsumer): void;
+}
+
+/** The consumer of a PushStream. */
+export interface StreamConsumer {
+  /** Called synchronously whenever an item arrives or the stream ends, so the consumer can take() it. */
+  streamChanged(): void;
+  /** Returns the number of items the consumer took but has not sent to the client yet; they count against the stream's queue limit. */
+  queued(): number;
 }
 
 /** Returns true when `iterator` supports synchronous hand-over. */
@@ -40,11 +43,13 @@ export function streamIterator<T>(next: () => Promise<IteratorResult<T>>, finish
   const iterator: ReadyIterator<T> = {
     next,
     ready,
-    return: async () => {
+    // Methods rather than arrow properties: tsx's name-keeping wrapper
+    // gives each named arrow its own property table, per open stream.
+    async return() {
       finish();
       return { value: undefined, done: true };
     },
-    throw: async (error) => {
+    async throw(error) {
       finish();
       throw error;
     },

@@ -1,8 +1,8 @@
 import { execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { StreamItem } from '../realtime/board-stream.js';
-import type { PushStream } from '../realtime/iterator.js';
+import type { StreamConsumer, PushStream } from '../realtime/iterator.js';
 import type { Context } from './context.js';
-import { operationKey, type SharedExecutions, type SharedResult } from './subscribe.js';
+import { operationKey, type SettledListener, type SharedExecutions, type SharedResult } from './subscribe.js';
 
 /** Destination of one subscription's results in push delivery. */
 export interface ResultSink {
@@ -49,150 +49,192 @@ export function pushEvents(
   shared: SharedExecutions,
   sink: ResultSink,
 ): AsyncIterableIterator<ExecutionResult> {
-  const key = operationKey(args);
-  const leave = shared.join(key);
-  const heldLimit = Math.max(1, Math.min(batchLimit, Math.floor(stream.queueLimit / 4)));
-  // A paused consumer resumes at half the limit, so that it takes the next events in a batch.
-  const resumeAt = Math.floor(heldLimit / 2);
+  return new PushConsumer(stream, args, fork, shared, sink);
+}
+
+const finished = { value: undefined, done: true } as const;
+
+/**
+ * The state of one push-delivered subscription. It is a class rather than
+ * closures because thousands of idle subscriptions keep one each: methods
+ * live on the prototype, and tsx's name-keeping wrapper gives every named
+ * closure its own property table.
+ */
+class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamConsumer, SettledListener {
+  private readonly key: string;
+  private readonly leave: () => void;
+  private readonly heldLimit: number;
+  /** A paused consumer resumes at half the limit, so that it takes the next events in a batch. */
+  private readonly resumeAt: number;
   /** Executions taken from the stream, in sequence order, whose results are not sent yet. */
-  const waiting: SharedResult[] = [];
+  private readonly waiting: SharedResult[] = [];
   /** Results handed to the socket that it has not written yet. */
-  let sending = 0;
+  private sending = 0;
   /** A next() call on the stream is in progress, so take() must wait for it to keep the order. */
-  let busy = false;
-  /** The consumer stopped taking events because `heldLimit` were held; finished sends resume it. */
-  let paused = false;
-  let done = false;
-  let sourceEnded = false;
-  /** An error the stream threw; delivered once the results before it are sent. */
-  let sourceError: unknown;
+  private busy = false;
+  /** The consumer stopped taking events because `heldLimit` were held. Finished sends resume it. */
+  private paused = false;
+  private done = false;
+  private sourceEnded = false;
+  /** An error the stream threw, delivered once the results before it are sent. */
+  private sourceError: unknown;
   /** The execution at the head of `waiting` that this consumer waits for. */
-  let awaited: SharedResult | undefined;
-  const finished = { value: undefined, done: true } as const;
-  let settle!: (step: IteratorResult<ExecutionResult> | Promise<never>) => void;
-  const outcome = new Promise<IteratorResult<ExecutionResult>>((resolve) => (settle = resolve));
-  let outcomeTaken = false;
+  private awaited: SharedResult | undefined;
+  private settle!: (step: IteratorResult<ExecutionResult> | Promise<never>) => void;
+  private readonly outcome: Promise<IteratorResult<ExecutionResult>>;
+  private outcomeTaken = false;
+  /** The socket's write callback, bound once per subscription. */
+  private readonly sent: (error?: Error | null) => void;
 
-  const unsent = () => waiting.length + sending;
-  const sent = (error?: Error | null) => {
-    sending -= 1;
-    if (!error && paused && unsent() <= resumeAt) drain();
-  };
+  constructor(
+    private readonly stream: PushStream<StreamItem>,
+    private readonly args: ExecutionArgs,
+    private readonly fork: (ctx: Context) => Context,
+    private readonly shared: SharedExecutions,
+    private readonly sink: ResultSink,
+  ) {
+    this.key = operationKey(args);
+    this.leave = shared.join(this.key);
+    this.heldLimit = Math.max(1, Math.min(batchLimit, Math.floor(stream.queueLimit / 4)));
+    this.resumeAt = Math.floor(this.heldLimit / 2);
+    this.outcome = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+    this.sent = this.written.bind(this);
+    stream.attach(this);
+    this.drain();
+  }
 
-  function start(item: StreamItem, context: () => Context): void {
+  /** Number of events taken from the stream and not yet written by the socket. */
+  queued(): number {
+    return this.waiting.length + this.sending;
+  }
+
+  streamChanged(): void {
+    this.drain();
+  }
+
+  resultSettled(): void {
+    this.awaited = undefined;
+    this.flush();
+  }
+
+  private written(error?: Error | null): void {
+    this.sending -= 1;
+    if (!error && this.paused && this.queued() <= this.resumeAt) this.drain();
+  }
+
+  private start(item: StreamItem, context: () => Context): void {
+    const { args } = this;
     const run = () => Promise.resolve(execute({ ...args, rootValue: item, contextValue: context() }));
-    waiting.push(shared.sharedResult(key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, run));
+    this.waiting.push(this.shared.sharedResult(this.key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, run));
   }
 
   /** Takes every event the stream can hand over now, starts their executions, and sends what has settled. */
-  function drain(first?: StreamItem): void {
-    if (done) return;
-    paused = false;
+  private drain(first?: StreamItem): void {
+    if (this.done) return;
+    this.paused = false;
     // Created on first use: when every event's result is shared already, no loaders are built.
     let contextValue: Context | undefined;
     let batched = 0;
-    const context = () => (contextValue ??= fork(args.contextValue as Context));
+    const context = () => (contextValue ??= this.fork(this.args.contextValue as Context));
     const add = (item: StreamItem) => {
       if (batched === batchLimit) {
         contextValue = undefined;
         batched = 0;
       }
       batched += 1;
-      start(item, context);
+      this.start(item, context);
     };
     if (first) add(first);
-    while (!busy && !sourceEnded && sourceError === undefined) {
-      if (unsent() >= heldLimit) {
-        paused = true;
+    while (!this.busy && !this.sourceEnded && this.sourceError === undefined) {
+      if (this.queued() >= this.heldLimit) {
+        this.paused = true;
         break;
       }
-      const item = stream.take();
+      const item = this.stream.take();
       if (item !== undefined) {
         add(item);
         continue;
       }
-      if (stream.idle()) break;
+      if (this.stream.idle()) break;
       // The next event needs I/O first, or the stream has ended.
-      busy = true;
-      stream.next().then(received, (error: unknown) => {
-        busy = false;
-        sourceError = error;
-        flush();
-      });
+      this.busy = true;
+      this.stream.next().then(
+        (step) => this.received(step),
+        (error: unknown) => {
+          this.busy = false;
+          this.sourceError = error;
+          this.flush();
+        },
+      );
     }
-    flush();
+    this.flush();
   }
 
-  function received(step: IteratorResult<StreamItem>): void {
-    busy = false;
-    if (step.done) sourceEnded = true;
-    drain(step.done ? undefined : step.value);
+  private received(step: IteratorResult<StreamItem>): void {
+    this.busy = false;
+    if (step.done) this.sourceEnded = true;
+    this.drain(step.done ? undefined : step.value);
   }
 
   /** Sends the settled results at the head of `waiting`, in order. */
-  function flush(): void {
-    while (!done && waiting.length > 0) {
+  private flush(): void {
+    const { waiting } = this;
+    while (!this.done && waiting.length > 0) {
       const head = waiting[0]!;
       if (!head.settled) {
-        if (awaited !== head) {
-          awaited = head;
-          head.whenSettled(onSettled);
+        if (this.awaited !== head) {
+          this.awaited = head;
+          head.whenSettled(this);
         }
         return;
       }
       waiting.shift();
       // Rejected, as the executor's own path would: the transport reports it as an error message.
       if (head.result === undefined) {
-        end(Promise.reject(head.error));
+        this.end(Promise.reject(head.error));
         return;
       }
-      const result = head.result;
-      if (result.errors?.length) {
-        end({ value: result, done: false });
+      if (head.result.errors?.length) {
+        this.end({ value: head.result, done: false });
         return;
       }
-      if (sink.send(result, sent)) sending += 1;
+      if (this.sink.send(head.result, this.sent)) this.sending += 1;
     }
-    if (done || waiting.length > 0) return;
-    if (sourceError !== undefined) end({ value: errorResult(sourceError), done: false });
-    else if (sourceEnded) end();
-  }
-
-  function onSettled(): void {
-    awaited = undefined;
-    flush();
+    if (this.done || waiting.length > 0) return;
+    if (this.sourceError !== undefined) this.end({ value: errorResult(this.sourceError), done: false });
+    else if (this.sourceEnded) this.end();
   }
 
   /** Releases the stream and settles the iterator's one pending step with `last`. */
-  function end(last: IteratorResult<ExecutionResult> | Promise<never> = finished): void {
-    if (done) return;
-    done = true;
-    waiting.length = 0;
-    leave();
+  private end(last: IteratorResult<ExecutionResult> | Promise<never> = finished): void {
+    if (this.done) return;
+    this.done = true;
+    this.waiting.length = 0;
+    this.leave();
     // A stream that failed may still hold listeners that only return() releases.
-    void stream.return?.();
-    settle(last);
+    void this.stream.return?.();
+    this.settle(last);
   }
 
-  const results: AsyncIterableIterator<ExecutionResult> = {
-    next() {
-      if (outcomeTaken) return Promise.resolve(finished);
-      outcomeTaken = true;
-      return outcome;
-    },
-    async return() {
-      end();
-      return finished;
-    },
-    async throw(error) {
-      end();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return results;
-    },
-  };
-  stream.attach(() => drain(), unsent);
-  drain();
-  return results;
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.outcomeTaken) return Promise.resolve(finished);
+    this.outcomeTaken = true;
+    return this.outcome;
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    return finished;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
 }

@@ -20,6 +20,11 @@ const resultsKeptPerOperation = 2_000;
 /** Events executed together, with one context, when the source has them queued already. */
 const batchLimit = 64;
 
+/** An object told when a SharedResult settles. */
+export interface SettledListener {
+  resultSettled(): void;
+}
+
 /**
  * One event's execution. Besides its promise, it exposes the result once
  * settled, so a push consumer can read it synchronously, and it runs the
@@ -31,7 +36,7 @@ export class SharedResult {
   result: ExecutionResult | undefined;
   error: unknown;
   settled = false;
-  private waiters: (() => void)[] | undefined;
+  private waiters: SettledListener[] | undefined;
 
   constructor(run: () => Promise<ExecutionResult>) {
     this.promise = run();
@@ -41,9 +46,9 @@ export class SharedResult {
     );
   }
 
-  /** Runs `callback` once the execution has settled. */
-  whenSettled(callback: () => void): void {
-    (this.waiters ??= []).push(callback);
+  /** Calls `listener.resultSettled()` once the execution has settled. */
+  whenSettled(listener: SettledListener): void {
+    (this.waiters ??= []).push(listener);
   }
 
   private settle(result: ExecutionResult | undefined, error: unknown): void {
@@ -52,7 +57,7 @@ export class SharedResult {
     this.settled = true;
     const waiters = this.waiters;
     this.waiters = undefined;
-    for (const callback of waiters ?? []) callback();
+    for (const listener of waiters ?? []) listener.resultSettled();
   }
 }
 
