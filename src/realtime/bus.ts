@@ -69,7 +69,7 @@ export function createMemoryBus(onListenerError: (error: unknown, topic: string)
       }
       subscribed.add(entry);
       listeners += 1;
-      // Not a named arrow: tsx's name-keeping wrapper would give it its own property table.
+      // An inline arrow, because under esbuild's keepNames (which tsx turns on) a named one gets its own property table.
       return Object.assign(
         () => {
           if (!entry.active) return;

@@ -12,11 +12,11 @@ export interface ReadyIterator<T> extends AsyncIterableIterator<T> {
 export interface PushStream<T> extends ReadyIterator<T> {
   /** Items the stream and its consumer may hold for the client together before the stream fails. */
   readonly queueLimit: number;
-  /** Removes and returns the next item when no I/O is needed to produce it; otherwise undefined. */
+  /** Removes and returns the next item when no I/O is needed to produce it, or undefined otherwise. */
   take(): T | undefined;
   /** True when the stream waits for a new event: next() would block until one arrives. */
   idle(): boolean;
-  /** Registers the consumer, which the stream then tells about every new item and its end. */
+  /** Registers the consumer, which the stream then notifies of every new item and of its end. */
   attach(consumer: StreamConsumer): void;
 }
 
@@ -24,7 +24,7 @@ export interface PushStream<T> extends ReadyIterator<T> {
 export interface StreamConsumer {
   /** Called synchronously whenever an item arrives or the stream ends, so the consumer can take() it. */
   streamChanged(): void;
-  /** Returns the number of items the consumer took but has not sent to the client yet; they count against the stream's queue limit. */
+  /** Returns the number of items the consumer took but has not sent to the client yet. They count against the stream's queue limit. */
   queued(): number;
 }
 
@@ -43,8 +43,8 @@ export function streamIterator<T>(next: () => Promise<IteratorResult<T>>, finish
   const iterator: ReadyIterator<T> = {
     next,
     ready,
-    // Methods rather than arrow properties: tsx's name-keeping wrapper
-    // gives each named arrow its own property table, per open stream.
+    // Methods rather than arrow properties, because under esbuild's keepNames
+    // (which tsx turns on) each named arrow gets its own property table.
     async return() {
       finish();
       return { value: undefined, done: true };

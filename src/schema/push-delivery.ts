@@ -56,9 +56,9 @@ const finished = { value: undefined, done: true } as const;
 
 /**
  * The state of one push-delivered subscription. It is a class rather than
- * closures because thousands of idle subscriptions keep one each: methods
- * live on the prototype, and tsx's name-keeping wrapper gives every named
- * closure its own property table.
+ * closures because thousands of idle subscriptions keep one each. Methods
+ * live on the prototype, while every named closure gets its own property
+ * table under esbuild's keepNames, which tsx turns on.
  */
 class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamConsumer, SettledListener {
   private readonly key: string;
