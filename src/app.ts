@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
@@ -194,11 +194,13 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client, request));
+    // The upgrade request is not passed on: graphql-ws would keep it, with
+    // all its headers, for as long as the socket is open, and nothing reads it.
+    sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client));
   });
   // Registered before graphql-ws's own connection listener, so it runs first.
   sockets.on('connection', spliceResultsOnSend);
-  const socketServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+  const socketServer = useServer<Record<string, unknown>>(
     {
       onConnect: async (ctx) => {
         const credential = credentialFromSocket(ctx.connectionParams);
@@ -212,7 +214,6 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       },
       onSubscribe: async (ctx, id, payload) => {
         const enveloped = yoga.getEnveloped({
-          req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
