@@ -83,6 +83,9 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
   private settle!: (step: IteratorResult<ExecutionResult> | Promise<never>) => void;
   private readonly outcome: Promise<IteratorResult<ExecutionResult>>;
   private outcomeTaken = false;
+  /** The context of the events taken in the current drain(), and their number. */
+  private batchContext: Context | undefined;
+  private batched = 0;
   /** The socket's write callback, bound once per subscription. */
   private readonly sent: (error?: Error | null) => void;
 
@@ -124,29 +127,36 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
     if (!error && this.paused && this.queued() <= this.resumeAt) this.drain();
   }
 
-  private start(item: StreamItem, context: () => Context): void {
-    const { args } = this;
-    const run = () => Promise.resolve(execute({ ...args, rootValue: item, contextValue: context() }));
-    this.waiting.push(this.shared.sharedResult(this.key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, run));
+  /**
+   * Starts the execution of `item`, or joins the one another subscriber
+   * started. The events taken in one drain() share a context, up to
+   * `batchLimit` of them, so their loaders batch the reads.
+   */
+  private start(item: StreamItem): void {
+    if (this.batched === batchLimit) {
+      this.batchContext = undefined;
+      this.batched = 0;
+    }
+    this.batched += 1;
+    // An inline arrow: this runs for every subscriber and event, and a named
+    // one would be renamed on each creation under esbuild's keepNames.
+    const result = this.shared.sharedResult(this.key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, () => this.execute(item));
+    this.waiting.push(result);
+  }
+
+  private execute(item: StreamItem): Promise<ExecutionResult> {
+    // Created on first use: when every event's result is shared already, no loaders are built.
+    this.batchContext ??= this.fork(this.args.contextValue as Context);
+    return Promise.resolve(execute({ ...this.args, rootValue: item, contextValue: this.batchContext }));
   }
 
   /** Takes every event the stream can hand over now, starts their executions, and sends what has settled. */
   private drain(first?: StreamItem): void {
     if (this.done) return;
     this.paused = false;
-    // Created on first use: when every event's result is shared already, no loaders are built.
-    let contextValue: Context | undefined;
-    let batched = 0;
-    const context = () => (contextValue ??= this.fork(this.args.contextValue as Context));
-    const add = (item: StreamItem) => {
-      if (batched === batchLimit) {
-        contextValue = undefined;
-        batched = 0;
-      }
-      batched += 1;
-      this.start(item, context);
-    };
-    if (first) add(first);
+    this.batchContext = undefined;
+    this.batched = 0;
+    if (first) this.start(first);
     while (!this.busy && !this.sourceEnded && this.sourceError === undefined) {
       if (this.queued() >= this.heldLimit) {
         this.paused = true;
@@ -154,7 +164,7 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
       }
       const item = this.stream.take();
       if (item !== undefined) {
-        add(item);
+        this.start(item);
         continue;
       }
       if (this.stream.idle()) break;
@@ -169,6 +179,8 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
         },
       );
     }
+    // Executions started above hold their context. Dropped here, so that an idle subscription keeps no loaders.
+    this.batchContext = undefined;
     this.flush();
   }
 
