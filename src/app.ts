@@ -23,12 +23,14 @@ import { MemoryPresence } from './realtime/presence.js';
 import { createRedisPresence } from './realtime/redis-presence.js';
 import { pruneEventLog, schedulePruning } from './realtime/retention.js';
 import { pruneIdempotencyRecords } from './domain/mutation.js';
-import { createLoaders, forkContext, type Context } from './schema/context.js';
+import { forkContext, type Context } from './schema/context.js';
+import { lazyLoaders } from './schema/lazy-loaders.js';
 import { schema } from './schema/index.js';
 import { createErrorMasker } from './schema/mask-errors.js';
 import { DemoPage } from './http/demo.js';
 import { renderLocalGraphiQL, serveGraphiQLAsset } from './http/graphiql.js';
 import { replaceResultWithMarker, spliceResultsOnSend } from './http/shared-json.js';
+import { nextMessageSink } from './http/socket-sink.js';
 import { SharedExecutions, useEventScopedContext } from './schema/subscribe.js';
 
 export const graphqlPath = '/graphql';
@@ -179,7 +181,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         db,
         viewer: auth.viewer,
         authProblem: auth.problem,
-        loaders: createLoaders(db),
+        loaders: lazyLoaders(db),
         logger,
         signal: initial.connectionParams ? undefined : initial.request.signal,
       } satisfies Context;
@@ -228,12 +230,14 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client, request));
+    // The upgrade request is not passed on: graphql-ws would keep it, with
+    // all its headers, for as long as the socket is open, and nothing reads it.
+    sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client));
   });
   // Registered before graphql-ws's own connection listener, so it runs first.
   sockets.on('connection', spliceResultsOnSend);
   sockets.on('connection', (socket) => logOversizedMessages(socket, logger, settings.limits.socketMessageBytes));
-  const socketServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+  const socketServer = useServer<Record<string, unknown>>(
     {
       onConnect: async (ctx) => {
         const credential = credentialFromSocket(ctx.connectionParams);
@@ -245,7 +249,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         ctx.extra.socket.close(4403, auth.problem.slice(0, 120));
         return false;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // graphql-ws has registered this operation already, so it is counted.
         const open = Object.keys(ctx.subscriptions).length;
         if (open > settings.limits.subscriptionsPerSocket) {
@@ -257,7 +261,6 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           ];
         }
         const enveloped = yoga.getEnveloped({
-          req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
@@ -278,7 +281,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           contextValue: await enveloped.contextFactory(),
           variableValues: payload.variables,
           operationName: payload.operationName,
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          // `sink` lets a board subscription write its messages itself (see pushEvents).
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe, sink: nextMessageSink(ctx.extra.socket, id) },
         };
         return args;
       },

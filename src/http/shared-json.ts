@@ -1,3 +1,4 @@
+import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 
 /**
@@ -28,17 +29,21 @@ export function replaceResultWithMarker(this: unknown, key: string, value: unkno
   // Layers above the execution may copy the result object, but a shared
   // execution's `data` object stays the same, so it is the cache key. A
   // result with errors is cached by its own identity.
-  const result = value as { data?: unknown; errors?: unknown[] };
-  const cacheKey = !result.errors?.length && typeof result.data === 'object' && result.data !== null ? result.data : value;
+  const marker = nextMarker++;
+  marked = { marker, json: resultToJson(value as ExecutionResult) };
+  return `\u0000result:${marker}`;
+}
+
+/** Returns the JSON of a result, serialising it only the first time any subscriber sends it. */
+export function resultToJson(result: ExecutionResult): string {
+  const cacheKey = !result.errors?.length && typeof result.data === 'object' && result.data !== null ? result.data : result;
   let json = resultJson.get(cacheKey);
   if (json === undefined) {
-    json = JSON.stringify(value);
+    json = JSON.stringify(result);
     serialisation.results += 1;
     resultJson.set(cacheKey, json);
   }
-  const marker = nextMarker++;
-  marked = { marker, json };
-  return `\u0000result:${marker}`;
+  return json;
 }
 
 /** Puts the cached JSON back in place of a marker; other messages pass unchanged. */

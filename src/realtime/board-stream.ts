@@ -1,9 +1,9 @@
 import type { Database, Role } from '../db/client.js';
 import { CursorExpiredError, ForbiddenError, NotFoundError, SlowConsumerError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { EventBus } from './bus.js';
+import type { BusSubscription, EventBus } from './bus.js';
 import { boardTopic, eventFromRow, EventType, type BoardEventRecord } from './events.js';
-import { streamIterator } from './iterator.js';
+import type { PushStream, StreamConsumer } from './iterator.js';
 
 export interface BoardStreamOptions {
   db: Database;
@@ -76,135 +76,193 @@ export class StreamRegistry {
  * CursorExpiredError when events it needs were pruned meanwhile, and
  * SlowConsumerError when more than `queueLimit` events wait for the client.
  */
-export async function openBoardStream(options: BoardStreamOptions): Promise<AsyncIterableIterator<StreamItem>> {
-  const { db, bus, logger, boardId, userId, queueLimit } = options;
-  const gapWaitMs = options.gapWaitMs ?? 50;
-  // A replay page takes at most half the queue, leaving room for live events.
-  const pageSize = options.pageSize ?? Math.min(500, Math.max(1, Math.floor(queueLimit / 2)));
-  const pending = new Map<number, BoardEventRecord>();
-  let failure: Error | undefined;
-  let finished = false;
-  let wake: (() => void) | undefined;
+export async function openBoardStream(options: BoardStreamOptions): Promise<PushStream<StreamItem>> {
+  const stream = new BoardStream(options);
+  await stream.start();
+  return stream;
+}
+
+const ended = { value: undefined, done: true } as const;
+
+/**
+ * The state of one open board stream (see openBoardStream). It is a class
+ * rather than closures because thousands of idle subscriptions keep one
+ * each. Methods live on the prototype, while every named closure gets its
+ * own property table under esbuild's keepNames, which tsx turns on.
+ */
+class BoardStream implements PushStream<StreamItem> {
+  readonly queueLimit: number;
+  private readonly gapWaitMs: number;
+  /** Rows read from the log at a time. */
+  private readonly pageSize: number;
+  private readonly pending = new Map<number, BoardEventRecord>();
+  private failure: Error | undefined;
+  private finished = false;
+  private wake: (() => void) | undefined;
   // Set from the board once the start has read it. Until then it is 0, so
   // every live event is held, and the start drops those it will replay.
-  let delivered = 0;
+  private delivered = 0;
   /**
    * Highest sequence known to be committed. Sequences are allocated under the
    * board row's lock, so every sequence below a committed one is committed
    * too, and is in the log unless pruned.
    */
-  let committed = 0;
+  private committed = 0;
   /** The board's newest sequence when the stream started; replay reads up to it without waiting. */
-  let replayThrough = 0;
-  let role: Role;
+  private replayThrough = 0;
+  private role: Role | undefined;
+  /** The push consumer, notified of new events, whose taken events count against the queue limit. */
+  private consumer: StreamConsumer | undefined;
+  private readonly unsubscribe: BusSubscription;
+  private readonly unregister: () => void;
+  private readonly stopResync: () => void;
+  /** finish(), bound once for the abort signal's listener. */
+  private readonly finishOnAbort: () => void;
 
-  const unsubscribe = bus.subscribe(boardTopic(boardId), (event) => {
-    if (finished || event.sequence <= delivered) return;
-    committed = Math.max(committed, event.sequence);
-    pending.set(event.sequence, event);
-    if (pending.size > queueLimit) {
-      logger.warn({ boardId, userId, queued: pending.size, delivered }, 'subscriber too slow; ending its subscription');
-      fail(new SlowConsumerError(`More than ${queueLimit} events were waiting for this subscriber, so its subscription was ended. Resubscribe with after set to the cursor of the last event received.`));
+  constructor(private readonly options: BoardStreamOptions) {
+    const { bus, queueLimit } = options;
+    this.queueLimit = queueLimit;
+    this.gapWaitMs = options.gapWaitMs ?? 50;
+    // A replay page takes at most half the queue, leaving room for live events.
+    this.pageSize = options.pageSize ?? Math.min(500, Math.max(1, Math.floor(queueLimit / 2)));
+    this.unsubscribe = bus.subscribe(boardTopic(options.boardId), (event) => this.received(event));
+    this.unregister = options.registry?.add(this) ?? (() => {});
+    // After a bus outage, events may have been lost on the way: learn the
+    // newest committed sequence, so next() reads the rest from the log.
+    this.stopResync = bus.onReconnect(() => this.resync());
+    this.finishOnAbort = this.finish.bind(this);
+    options.signal?.addEventListener('abort', this.finishOnAbort, { once: true });
+  }
+
+  /** Number of events held for the client, here and by the push consumer. */
+  queued(): number {
+    return this.pending.size + (this.consumer?.queued() ?? 0);
+  }
+
+  private received(event: BoardEventRecord): void {
+    if (this.finished || event.sequence <= this.delivered) return;
+    this.committed = Math.max(this.committed, event.sequence);
+    this.pending.set(event.sequence, event);
+    const queued = this.queued();
+    if (queued > this.queueLimit) {
+      const { boardId, userId } = this.options;
+      this.options.logger.warn({ boardId, userId, queued, delivered: this.delivered }, 'subscriber too slow; ending its subscription');
+      this.fail(
+        new SlowConsumerError(`More than ${this.queueLimit} events were waiting for this subscriber, so its subscription was ended. Resubscribe with after set to the cursor of the last event received.`),
+      );
     }
-    wake?.();
-  });
-  const unregister = options.registry?.add({ queued: () => pending.size }) ?? (() => {});
-  // After a bus outage, events may have been lost on the way: learn the
-  // newest committed sequence, so next() reads the rest from the log.
-  const stopResync = bus.onReconnect(() => {
+    this.notify();
+  }
+
+  private resync(): void {
+    const { db, boardId, logger } = this.options;
     db.board
       .findUnique({ where: { id: boardId }, select: { eventSequence: true } })
       .then((board) => {
-        if (!board || finished) return;
-        committed = Math.max(committed, board.eventSequence);
-        wake?.();
+        if (!board || this.finished) return;
+        this.committed = Math.max(this.committed, board.eventSequence);
+        this.notify();
       })
       .catch((error: unknown) => logger.warn({ err: error, boardId }, 'reading the board after a bus reconnect failed'));
-  });
-
-  options.signal?.addEventListener('abort', finish, { once: true });
-
-  function finish(): void {
-    if (finished) return;
-    finished = true;
-    options.signal?.removeEventListener('abort', finish);
-    unsubscribe();
-    stopResync();
-    unregister();
-    pending.clear();
-    wake?.();
   }
 
-  function fail(error: Error): void {
-    failure ??= error;
-    finish();
+  private notify(): void {
+    this.wake?.();
+    this.consumer?.streamChanged();
   }
 
-  try {
-    // Only once the bus delivers the topic is the board's sequence a safe starting point.
-    await unsubscribe.ready;
-    const board = await db.board.findUnique({ where: { id: boardId }, select: { eventSequence: true, prunedThrough: true, workspaceId: true } });
-    if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
-    const membership = await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId } } });
-    if (!membership) throw new ForbiddenError('You are not a member of this workspace.');
-    role = membership.role;
-    committed = Math.max(committed, board.eventSequence);
-    const after = options.after ?? board.eventSequence;
-    if (after > board.eventSequence) {
-      throw new ValidationError('after', `The cursor points at event ${after}, but the board's newest event is ${board.eventSequence}; subscribe without after.`);
-    }
-    if (after < board.prunedThrough) throw expired(after, board.prunedThrough);
-    delivered = after;
-    replayThrough = board.eventSequence;
-    for (const sequence of pending.keys()) {
-      if (sequence <= delivered) pending.delete(sequence);
-    }
-  } catch (error) {
-    finish();
-    throw error;
-  }
-  if (options.signal?.aborted) finish();
-
-  function expired(after: number, prunedThrough: number): CursorExpiredError {
-    return new CursorExpiredError(
-      `Events up to ${prunedThrough} were pruned from the board's log, so nothing after ${after} can be replayed. Refetch the board, then subscribe without after.`,
-    );
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.options.signal?.removeEventListener('abort', this.finishOnAbort);
+    this.unsubscribe();
+    this.stopResync();
+    this.unregister();
+    this.pending.clear();
+    this.notify();
   }
 
-  function waitForEvent(timeoutMs?: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
-      function done() {
-        if (timer) clearTimeout(timer);
-        wake = undefined;
-        resolve();
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.finish();
+  }
+
+  /** Checks the board, the membership and the cursor, and sets where delivery starts. */
+  async start(): Promise<void> {
+    const { db, boardId, userId } = this.options;
+    try {
+      // Only once the bus delivers the topic is the board's sequence a safe starting point.
+      await this.unsubscribe.ready;
+      const board = await db.board.findUnique({ where: { id: boardId }, select: { eventSequence: true, prunedThrough: true, workspaceId: true } });
+      if (!board) throw new NotFoundError(`Board ${boardId} does not exist.`);
+      const membership = await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId } } });
+      if (!membership) throw new ForbiddenError('You are not a member of this workspace.');
+      this.role = membership.role;
+      this.committed = Math.max(this.committed, board.eventSequence);
+      const after = this.options.after ?? board.eventSequence;
+      if (after > board.eventSequence) {
+        throw new ValidationError('after', `The cursor points at event ${after}, but the board's newest event is ${board.eventSequence}; subscribe without after.`);
       }
-      wake = done;
+      if (after < board.prunedThrough) throw expired(after, board.prunedThrough);
+      this.delivered = after;
+      this.replayThrough = board.eventSequence;
+      for (const sequence of this.pending.keys()) {
+        if (sequence <= this.delivered) this.pending.delete(sequence);
+      }
+    } catch (error) {
+      this.finish();
+      throw error;
+    }
+    if (this.options.signal?.aborted) this.finish();
+  }
+
+  private waitForEvent(timeoutMs?: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs);
+      this.wake = done;
     });
   }
 
   /** Reads up to a page of events after `delivered` from the log. */
-  async function readLog(upTo: number): Promise<void> {
+  private async readLog(upTo: number): Promise<void> {
+    const { db, boardId } = this.options;
+    const { delivered } = this;
     const rows = await db.boardEvent.findMany({
-      where: { boardId, sequence: { gt: delivered, lte: Math.min(upTo, delivered + pageSize) } },
+      where: { boardId, sequence: { gt: delivered, lte: Math.min(upTo, delivered + this.pageSize) } },
       orderBy: { sequence: 'asc' },
     });
-    if (finished) return;
+    if (this.finished) return;
     if (rows[0]?.sequence !== delivered + 1) {
       const board = await db.board.findUnique({ where: { id: boardId }, select: { prunedThrough: true } });
       throw expired(delivered, board?.prunedThrough ?? delivered + 1);
     }
     for (const row of rows) {
-      if (!pending.has(row.sequence)) pending.set(row.sequence, eventFromRow(row));
+      if (!this.pending.has(row.sequence)) this.pending.set(row.sequence, eventFromRow(row));
     }
   }
 
-  /** Applies the subscriber's own membership changes before their event is delivered. */
-  async function checkAccess(event: BoardEventRecord): Promise<void> {
+  /** Returns true when the event removes the subscriber, which checkAccess must confirm in the database. */
+  private removesSubscriber(event: BoardEventRecord): boolean {
+    return event.type === EventType.MEMBER_REMOVED && (event.payload as { userId?: string }).userId === this.options.userId;
+  }
+
+  /** Applies the subscriber's own role change, which decides the scope of this event and later ones. */
+  private applyRoleChange(event: BoardEventRecord): void {
     const payload = event.payload as { userId?: string; role?: Role };
-    if (payload.userId !== userId) return;
-    if (event.type === EventType.MEMBER_ROLE_CHANGED) role = payload.role!;
-    if (event.type !== EventType.MEMBER_REMOVED) return;
+    if (event.type === EventType.MEMBER_ROLE_CHANGED && payload.userId === this.options.userId) this.role = payload.role!;
+  }
+
+  /** Applies the subscriber's own membership changes before their event is delivered. */
+  private async checkAccess(event: BoardEventRecord): Promise<void> {
+    this.applyRoleChange(event);
+    if (!this.removesSubscriber(event)) return;
+    const { db, boardId, userId } = this.options;
     const board = await db.board.findUnique({ where: { id: boardId }, select: { workspaceId: true } });
     const membership = board && (await db.membership.findUnique({ where: { workspaceId_userId: { workspaceId: board.workspaceId, userId } } }));
     if (!membership) throw new ForbiddenError('You were removed from this workspace; the subscription has ended.');
@@ -213,43 +271,86 @@ export async function openBoardStream(options: BoardStreamOptions): Promise<Asyn
     throw new CursorExpiredError('Your membership was interrupted since this cursor. Refetch the board, then subscribe without after.');
   }
 
-  async function next(): Promise<IteratorResult<StreamItem>> {
-    while (!finished) {
-      const event = pending.get(delivered + 1);
+  private async nextEvent(): Promise<IteratorResult<StreamItem>> {
+    const { pending } = this;
+    while (!this.finished) {
+      const event = pending.get(this.delivered + 1);
       if (event) {
         pending.delete(event.sequence);
-        await checkAccess(event);
-        delivered = event.sequence;
-        return { value: { event, scope: role }, done: false };
+        await this.checkAccess(event);
+        this.delivered = event.sequence;
+        return { value: { event, scope: this.role! }, done: false };
       }
-      if (delivered < replayThrough || (committed > delivered && pending.size === 0)) {
-        await readLog(committed);
+      if (this.delivered < this.replayThrough || (this.committed > this.delivered && pending.size === 0)) {
+        await this.readLog(this.committed);
         continue;
       }
       if (pending.size > 0) {
         // A later event is here but the next one is not: give the bus a
         // moment, then read the missing events from the log.
-        await waitForEvent(gapWaitMs);
-        if (!finished && !pending.has(delivered + 1) && pending.size > 0) {
-          logger.debug({ boardId, after: delivered }, 'reading a missing event from the log');
-          await readLog(Math.min(...pending.keys()) - 1);
+        await this.waitForEvent(this.gapWaitMs);
+        if (!this.finished && !pending.has(this.delivered + 1) && pending.size > 0) {
+          this.options.logger.debug({ boardId: this.options.boardId, after: this.delivered }, 'reading a missing event from the log');
+          await this.readLog(Math.min(...pending.keys()) - 1);
         }
         continue;
       }
-      await waitForEvent();
+      await this.waitForEvent();
     }
-    if (failure) throw failure;
-    return { value: undefined, done: true };
+    if (this.failure) throw this.failure;
+    return ended;
   }
 
-  const guardedNext = async () => {
+  async next(): Promise<IteratorResult<StreamItem>> {
     try {
-      return await next();
+      return await this.nextEvent();
     } catch (error) {
-      fail(error as Error);
+      this.fail(error as Error);
       throw error;
     }
-  };
-  // The next event is held already: next() returns it without waiting for the bus or the log.
-  return streamIterator(guardedNext, finish, () => !finished && pending.has(delivered + 1));
+  }
+
+  /** Returns true when the next event is held already, so next() returns it without waiting for the bus or the log. */
+  ready(): boolean {
+    return !this.finished && this.pending.has(this.delivered + 1);
+  }
+
+  take(): StreamItem | undefined {
+    if (this.finished) return undefined;
+    const event = this.pending.get(this.delivered + 1);
+    if (!event || this.removesSubscriber(event)) return undefined;
+    this.pending.delete(event.sequence);
+    this.applyRoleChange(event);
+    this.delivered = event.sequence;
+    return { event, scope: this.role! };
+  }
+
+  idle(): boolean {
+    return !this.finished && this.pending.size === 0 && this.delivered >= this.replayThrough && this.committed <= this.delivered;
+  }
+
+  attach(consumer: StreamConsumer): void {
+    this.consumer = consumer;
+  }
+
+  // return() and throw() finish at once, even while a next() call is waiting.
+  async return(): Promise<IteratorResult<StreamItem>> {
+    this.finish();
+    return ended;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<StreamItem>> {
+    this.finish();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): BoardStream {
+    return this;
+  }
+}
+
+function expired(after: number, prunedThrough: number): CursorExpiredError {
+  return new CursorExpiredError(
+    `Events up to ${prunedThrough} were pruned from the board's log, so nothing after ${after} can be replayed. Refetch the board, then subscribe without after.`,
+  );
 }

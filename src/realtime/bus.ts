@@ -42,7 +42,8 @@ export interface EventBus {
  * its listener list on every add).
  */
 export function createMemoryBus(onListenerError: (error: unknown, topic: string) => void): EventBus {
-  const topics = new Map<string, Set<BusListener>>();
+  // An entry per subscription, so the same function subscribed twice counts twice.
+  const topics = new Map<string, Set<{ listener: BusListener; active: boolean }>>();
   let listeners = 0;
 
   return {
@@ -50,35 +51,35 @@ export function createMemoryBus(onListenerError: (error: unknown, topic: string)
       const subscribed = topics.get(topic);
       if (!subscribed) return;
       // A copy: listeners may unsubscribe, or others subscribe, while this event is delivered.
-      for (const listener of [...subscribed]) {
+      for (const entry of [...subscribed]) {
+        if (!entry.active) continue;
         try {
-          listener(event);
+          entry.listener(event);
         } catch (error) {
           onListenerError(error, topic);
         }
       }
     },
     subscribe(topic, listener) {
-      let active = true;
-      // A wrapper per subscription, so the same function subscribed twice counts twice.
-      const handler: BusListener = (event) => {
-        if (active) listener(event);
-      };
+      const entry = { listener, active: true };
       let subscribed = topics.get(topic);
       if (!subscribed) {
         subscribed = new Set();
         topics.set(topic, subscribed);
       }
-      subscribed.add(handler);
+      subscribed.add(entry);
       listeners += 1;
-      const unsubscribe = () => {
-        if (!active) return;
-        active = false;
-        listeners -= 1;
-        subscribed.delete(handler);
-        if (subscribed.size === 0 && topics.get(topic) === subscribed) topics.delete(topic);
-      };
-      return Object.assign(unsubscribe, { ready: Promise.resolve() });
+      // An inline arrow, because under esbuild's keepNames (which tsx turns on) a named one gets its own property table.
+      return Object.assign(
+        () => {
+          if (!entry.active) return;
+          entry.active = false;
+          listeners -= 1;
+          subscribed.delete(entry);
+          if (subscribed.size === 0 && topics.get(topic) === subscribed) topics.delete(topic);
+        },
+        { ready: Promise.resolve() },
+      );
     },
     onReconnect: () => () => {},
     healthy: () => true,

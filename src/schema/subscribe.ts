@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { createSourceEventStream, execute, GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { StreamItem } from '../realtime/board-stream.js';
-import type { ReadyIterator } from '../realtime/iterator.js';
+import { isPushStream, type PushStream, type ReadyIterator } from '../realtime/iterator.js';
 import type { Context } from './context.js';
+import { pushEvents, type ResultSink } from './push-delivery.js';
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -19,6 +20,47 @@ const resultsKeptPerOperation = 2_000;
 /** Events executed together, with one context, when the source has them queued already. */
 const batchLimit = 64;
 
+/** An object told when a SharedResult settles. */
+export interface SettledListener {
+  resultSettled(): void;
+}
+
+/**
+ * One event's execution. Besides its promise, it exposes the result once
+ * settled, so a push consumer can read it synchronously, and it runs the
+ * callbacks waiting for it in one synchronous pass.
+ */
+export class SharedResult {
+  readonly promise: Promise<ExecutionResult>;
+  /** The result once the execution settled; an execution that threw settles with `error` instead. */
+  result: ExecutionResult | undefined;
+  error: unknown;
+  settled = false;
+  private waiters: SettledListener[] | undefined;
+
+  constructor(run: () => Promise<ExecutionResult>) {
+    this.promise = run();
+    this.promise.then(
+      (result) => this.settle(result, undefined),
+      (error: unknown) => this.settle(undefined, error),
+    );
+  }
+
+  /** Calls `listener.resultSettled()` once the execution has settled. */
+  whenSettled(listener: SettledListener): void {
+    (this.waiters ??= []).push(listener);
+  }
+
+  private settle(result: ExecutionResult | undefined, error: unknown): void {
+    this.result = result;
+    this.error = error;
+    this.settled = true;
+    const waiters = this.waiters;
+    this.waiters = undefined;
+    for (const listener of waiters ?? []) listener.resultSettled();
+  }
+}
+
 /**
  * Executions of subscription events shared between subscribers. Subscribers
  * with the same document, operation name and variables form a group. Within
@@ -26,7 +68,7 @@ const batchLimit = 64;
  * that one result object.
  */
 export class SharedExecutions {
-  private readonly groups = new Map<string, { subscribers: number; results: Map<string, Promise<ExecutionResult>> }>();
+  private readonly groups = new Map<string, { subscribers: number; results: Map<string, SharedResult> }>();
   /** Number of event executions so far; tests compare it with the number of events. */
   executions = 0;
 
@@ -49,6 +91,11 @@ export class SharedExecutions {
 
   /** Returns the group's result for `eventKey`, running `run` only when no subscriber ran it yet. */
   resultFor(operationKey: string, eventKey: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    return this.sharedResult(operationKey, eventKey, run).promise;
+  }
+
+  /** Like resultFor, but returns the execution itself, whose result can be read synchronously once settled. */
+  sharedResult(operationKey: string, eventKey: string, run: () => Promise<ExecutionResult>): SharedResult {
     const group = this.groups.get(operationKey);
     if (!group) return this.count(run);
     let result = group.results.get(eventKey);
@@ -61,9 +108,9 @@ export class SharedExecutions {
     return result;
   }
 
-  private count(run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+  private count(run: () => Promise<ExecutionResult>): SharedResult {
     this.executions += 1;
-    return run();
+    return new SharedResult(run);
   }
 }
 
@@ -208,13 +255,20 @@ export function executeEvents(
   return results;
 }
 
-/** Envelop plugin that installs executeEvents as the subscribe function. */
+/**
+ * Envelop plugin that installs the subscribe function: pushEvents for a
+ * board stream whose transport gave a `sink` in the root value (WebSocket),
+ * executeEvents for every other stream and transport.
+ */
 export function useEventScopedContext(fork: (ctx: Context) => Context, shared: SharedExecutions): Plugin {
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args) => {
         const source = await createSourceEventStream(args as ExecutionArgs);
         if (!isAsyncIterable(source)) return source as ExecutionResult;
+        const sink = (args.rootValue as { sink?: ResultSink } | undefined)?.sink;
+        const iterator = source[Symbol.asyncIterator]();
+        if (sink && isPushStream(iterator)) return pushEvents(iterator as PushStream<StreamItem>, args as ExecutionArgs, fork, shared, sink);
         return executeEvents(source, args as ExecutionArgs, fork, shared);
       });
     },
