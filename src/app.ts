@@ -14,7 +14,7 @@ import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
 import { InFlightRequests } from './http/in-flight.js';
-import { BodyTooLargeError, logOversizedMessages, originAllowed, readBody, sendBodyTooLarge, useDocumentLimits, useNoIntrospection } from './http/limits.js';
+import { BodyTooLargeError, logOversizedMessages, originAllowed, readBody, sendBodyTooLarge, SocketsPerUser, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
@@ -218,6 +218,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,
   // such as a port in use, are not re-emitted on the WebSocket server.
   // A message over maxPayload closes its socket with 1009 (message too big).
+  const socketsPerUser = new SocketsPerUser(settings.limits.socketsPerUser);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: settings.limits.socketMessageBytes });
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== graphqlPath) {
@@ -243,6 +244,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         const credential = credentialFromSocket(ctx.connectionParams);
         if (credential === undefined) return true;
         const auth = await authenticate(services, credential);
+        if (auth.viewer && !socketsPerUser.admit(auth.viewer.userId, ctx.extra.socket)) {
+          logger.info({ userId: auth.viewer.userId, limit: settings.limits.socketsPerUser }, 'WebSocket refused: too many connections for this user');
+          ctx.extra.socket.close(1008, `Too many open connections for this user (WS_MAX_CONNECTIONS_PER_USER=${settings.limits.socketsPerUser}); close one first.`);
+          return false;
+        }
         if (auth.problem === null) return true;
         logger.info({ problem: auth.problem }, 'WebSocket connection refused');
         // Closing here gives the client the reason; a close frame's reason is limited to 123 bytes.

@@ -78,6 +78,8 @@ export interface Limits {
   socketInitSeconds: number;
   /** WS_MAX_SUBSCRIPTIONS: operations open at once on one WebSocket; one more is refused with an error. */
   subscriptionsPerSocket: number;
+  /** WS_MAX_CONNECTIONS_PER_USER: WebSockets one signed-in user may have open on one process; one more is closed with 1008. */
+  socketsPerUser: number;
   /** GRAPHQL_MAX_DEPTH: deepest selection nesting of an operation. */
   depth: number;
   /**
@@ -146,6 +148,7 @@ const environment = z.object({
   WS_MAX_MESSAGE_BYTES: integer(1_024, 104_857_600).default(1_048_576),
   WS_INIT_TIMEOUT_SECONDS: integer(1, 600).default(10),
   WS_MAX_SUBSCRIPTIONS: integer(1, 100_000).default(100),
+  WS_MAX_CONNECTIONS_PER_USER: integer(1, 100_000).default(50),
   GRAPHQL_MAX_DEPTH: integer(2, 1_000).default(15),
   GRAPHQL_MAX_COST: integer(10, 1_000_000_000).default(5_000_000),
   GRAPHQL_MAX_ALIASES: integer(0, 10_000).default(30),
@@ -207,6 +210,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       socketMessageBytes: values.WS_MAX_MESSAGE_BYTES,
       socketInitSeconds: values.WS_INIT_TIMEOUT_SECONDS,
       subscriptionsPerSocket: values.WS_MAX_SUBSCRIPTIONS,
+      socketsPerUser: values.WS_MAX_CONNECTIONS_PER_USER,
       depth: values.GRAPHQL_MAX_DEPTH,
       cost: values.GRAPHQL_MAX_COST,
       aliases: values.GRAPHQL_MAX_ALIASES,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadSettings, type Limits } from '../src/config.js';
 import { graphql, socketClient, subscribeSocket, subscribeSse } from './support/client.js';
-import { createCard, createTeam, type Team } from './support/fixtures.js';
+import { createCard, createTeam, signUp, type Team } from './support/fixtures.js';
 import { afterThisTest, waitFor } from './support/processes.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -14,6 +14,7 @@ const limits: Limits = {
   socketMessageBytes: 4_096,
   socketInitSeconds: 1,
   subscriptionsPerSocket: 2,
+  socketsPerUser: 2,
   depth: 8,
   cost: 300,
   aliases: 3,
@@ -189,5 +190,30 @@ describe('WebSocket limits', () => {
       await add();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  });
+
+  it('closes 1008 past the sockets per user', async () => {
+    const user = await signUp(server, 'many-sockets');
+    const open = async () => {
+      const raw = await rawSocket();
+      raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${user.token}` } }));
+      const acknowledged = new Promise<boolean>((resolve) => raw.socket.once('message', (data) => resolve(JSON.parse(data.toString()).type === 'connection_ack')));
+      return { ...raw, acknowledged };
+    };
+    const first = await open();
+    const second = await open();
+    expect(await first.acknowledged).toBe(true);
+    expect(await second.acknowledged).toBe(true);
+
+    const third = await open();
+    const { code, reason } = await third.closed;
+    expect(code).toBe(1008);
+    expect(reason).toMatch(/WS_MAX_CONNECTIONS_PER_USER=2/);
+
+    // A closed socket frees its place.
+    first.socket.close();
+    await first.closed;
+    const fourth = await open();
+    expect(await fourth.acknowledged).toBe(true);
   });
 });

@@ -140,3 +140,26 @@ export function originAllowed(origin: string | undefined, host: string | undefin
     return false;
   }
 }
+
+/**
+ * Open WebSockets per signed-in user in this process, so that one user
+ * cannot hold an unbounded share of the server's sockets.
+ */
+export class SocketsPerUser {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  /** Counts `socket` for `userId` until it closes; returns false, counting nothing, when the user has `max` open already. */
+  admit(userId: string, socket: WebSocket): boolean {
+    const count = this.open.get(userId) ?? 0;
+    if (count >= this.max) return false;
+    this.open.set(userId, count + 1);
+    socket.once('close', () => {
+      const left = (this.open.get(userId) ?? 1) - 1;
+      if (left > 0) this.open.set(userId, left);
+      else this.open.delete(userId);
+    });
+    return true;
+  }
+}
