@@ -11,6 +11,7 @@ import path from 'node:path';
 import { resolveTokenSecret } from '../src/auth/secret.js';
 import { AccessTokens } from '../src/auth/tokens.js';
 import { ConfigError, loadSettings } from '../src/config.js';
+import { RateLimits } from '../src/domain/rate-limits.js';
 import { dataDirectory, openDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { signIn, signUp } from '../src/domain/accounts.js';
@@ -46,6 +47,7 @@ async function main() {
     streams: new StreamRegistry(),
     presence: new MemoryPresence(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
+    rateLimits: new RateLimits({ ...settings.rateLimits, redisPrefix: settings.redisPrefix }, logger),
   };
 
   const existing = await db.user.findUnique({ where: { emailKey: people[0]!.email } });

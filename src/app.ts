@@ -14,6 +14,8 @@ import { migrateDatabase } from './db/migrate.js';
 import type { Services } from './domain/services.js';
 import { serveHealth } from './observability/health.js';
 import { InFlightRequests } from './http/in-flight.js';
+import { RateLimits } from './domain/rate-limits.js';
+import { useMutationRateLimit } from './http/rate-limit-plugin.js';
 import { BodyTooLargeError, logOversizedMessages, originAllowed, readBody, sendBodyTooLarge, SocketsPerUser, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
@@ -66,9 +68,22 @@ export interface App {
   services: Services;
 }
 
+/**
+ * Drops the `http` extension (status and headers) that Yoga adds to parse
+ * and validation errors for its HTTP responses. Over WebSocket it means
+ * nothing, and HTTP and SSE clients never see it either.
+ */
+function withoutHttp(error: GraphQLError): GraphQLError {
+  if (!error.extensions.http) return error;
+  const { http: _, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions });
+}
+
 /** Extra fields of the initial context when an operation arrives over WebSocket. */
 interface SocketContext {
   connectionParams?: Record<string, unknown>;
+  /** The Node request, which Yoga passes along over HTTP. */
+  req?: IncomingMessage;
 }
 
 /**
@@ -156,6 +171,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       ? await createRedisPresence({ url: settings.redisUrl, prefix: settings.redisPrefix, ttlSeconds: settings.presenceTtlSeconds, logger })
       : new MemoryPresence(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
+    rateLimits: new RateLimits({ ...settings.rateLimits, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix }, logger),
   };
 
   const sharedExecutions = new SharedExecutions();
@@ -170,7 +186,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     // An allowed origin is echoed back; any other gets no CORS headers, so browsers block the response.
     cors: (request) =>
       originAllowed(request.headers.get('origin') ?? undefined, request.headers.get('host') ?? undefined, settings.corsOrigins) ? { origin: '*' } : false,
-    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), ...(settings.introspection ? [] : [useNoIntrospection()]), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
+    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), ...(settings.introspection ? [] : [useNoIntrospection()]), useMutationRateLimit(), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
     context: async (initial: YogaInitialContext & SocketContext) => {
       const credential = initial.connectionParams
         ? credentialFromSocket(initial.connectionParams, initial.params?.extensions)
@@ -184,6 +200,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         loaders: lazyLoaders(db),
         logger,
         signal: initial.connectionParams ? undefined : initial.request.signal,
+        address: initial.req?.socket.remoteAddress,
       } satisfies Context;
     },
   });
@@ -226,7 +243,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       return;
     }
     if (!originAllowed(request.headers.origin, request.headers.host, settings.corsOrigins)) {
-      logger.info({ origin: request.headers.origin }, 'WebSocket upgrade from an origin not in CORS_ORIGINS refused');
+      logger.info({ origin: request.headers.origin }, 'WebSocket upgrade rejected: origin not in CORS_ORIGINS');
       const body = `The origin ${request.headers.origin} is not allowed; add it to CORS_ORIGINS on the server.`;
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       return;
@@ -276,11 +293,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           document = enveloped.parse(payload.query);
         } catch (error) {
           // Returned, a syntax error fails this operation only; thrown, it would close the socket with 4500.
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return [withoutHttp(error)];
           throw error;
         }
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return errors.map(withoutHttp);
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
@@ -353,6 +370,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         await closed;
         await stopPruning?.();
         await services.presence.close();
+        await services.rateLimits.close();
         await bus.close();
         await db.$disconnect();
         logger.info('Tandem stopped');

@@ -28,7 +28,7 @@ export interface Settings {
   graphiql: boolean;
   /** Serve the browser demo at /app (and redirect / to it). Default on outside production. */
   demoApp: boolean;
-  /** Answer schema introspection (`__schema`, `__type`). Default on outside production. */
+  /** Whether schema introspection (`__schema`, `__type`) is served. Default on outside production. */
   introspection: boolean;
   /**
    * Origins allowed to call the API from a browser, over HTTP (CORS) and
@@ -53,6 +53,12 @@ export interface Settings {
   keepAliveSeconds: number;
   /** How long a stop waits for requests in flight before it cuts them, in seconds. */
   shutdownGraceSeconds: number;
+  /**
+   * Mutations per user per window (MUTATION_RATE_LIMIT per
+   * MUTATION_RATE_WINDOW_SECONDS), and failed sign-ins per account and per
+   * address (SIGN_IN_FAILURE_LIMIT per SIGN_IN_FAILURE_WINDOW_SECONDS).
+   */
+  rateLimits: { mutations: number; mutationWindowSeconds: number; signInFailures: number; signInWindowSeconds: number };
   /** Bounds on what one request, socket or GraphQL document may use. */
   limits: Limits;
   /** `redis://` or `rediss://` URL of Redis; set, it carries events between instances. Default unset: the in-process bus. */
@@ -104,7 +110,7 @@ export class ConfigError extends Error {
 const integer = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d+$/, { message: 'expected a whole number' })
+    .regex(/^-?\d+$/, { message: 'expected a whole number' })
     .transform(Number)
     .pipe(z.number().min(min, { message: `expected at least ${min}` }).max(max, { message: `expected at most ${max}` }));
 
@@ -136,7 +142,17 @@ const environment = z.object({
     .string()
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(
-      z.array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[^/\s]+$/, { message: 'expected origins such as https://app.example.com, separated by commas, or *' })])),
+      z
+        .array(
+          z.string().superRefine((origin, context) => {
+            if (origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin)) return;
+            const message = /^https?:\/\/[^/\s]+\//.test(origin)
+              ? `${origin} has a path; an origin has none, not even a trailing slash: write https://app.example.com`
+              : 'expected origins such as https://app.example.com, separated by commas, or *';
+            context.addIssue({ code: 'custom', message });
+          }),
+        )
+        .refine((origins) => !origins.includes('*') || origins.length === 1, { message: 'use * alone, or a list of origins without *' }),
     )
     .optional(),
   EVENT_RETENTION_SECONDS: integer(60, 315_360_000).default(604_800),
@@ -149,6 +165,10 @@ const environment = z.object({
   WS_INIT_TIMEOUT_SECONDS: integer(1, 600).default(10),
   WS_MAX_SUBSCRIPTIONS: integer(1, 100_000).default(100),
   WS_MAX_CONNECTIONS_PER_USER: integer(1, 100_000).default(50),
+  MUTATION_RATE_LIMIT: integer(1, 1_000_000).default(600),
+  MUTATION_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  SIGN_IN_FAILURE_LIMIT: integer(1, 10_000).default(10),
+  SIGN_IN_FAILURE_WINDOW_SECONDS: integer(1, 86_400).default(900),
   GRAPHQL_MAX_DEPTH: integer(2, 1_000).default(15),
   GRAPHQL_MAX_COST: integer(10, 1_000_000_000).default(5_000_000),
   GRAPHQL_MAX_ALIASES: integer(0, 10_000).default(30),
@@ -205,6 +225,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     subscriptionQueueLimit: values.SUBSCRIPTION_QUEUE_LIMIT,
     keepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS,
+    rateLimits: {
+      mutations: values.MUTATION_RATE_LIMIT,
+      mutationWindowSeconds: values.MUTATION_RATE_WINDOW_SECONDS,
+      signInFailures: values.SIGN_IN_FAILURE_LIMIT,
+      signInWindowSeconds: values.SIGN_IN_FAILURE_WINDOW_SECONDS,
+    },
     limits: {
       httpBodyBytes: values.HTTP_MAX_BODY_BYTES,
       socketMessageBytes: values.WS_MAX_MESSAGE_BYTES,

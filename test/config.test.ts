@@ -32,6 +32,11 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ [name]: value })).toThrow(message);
   });
 
+  it('gives the range for a negative number', () => {
+    expect(() => loadSettings({ SHUTDOWN_GRACE_SECONDS: '-1' })).toThrow('SHUTDOWN_GRACE_SECONDS="-1": expected at least 0');
+    expect(() => loadSettings({ SHUTDOWN_GRACE_SECONDS: '1.5' })).toThrow('SHUTDOWN_GRACE_SECONDS="1.5": expected a whole number');
+  });
+
   it('selects PostgreSQL by URL', () => {
     const settings = loadSettings({ DATABASE_URL: 'postgresql://tandem:pw@127.0.0.1:5432/tandem', DATABASE_POOL_SIZE: '25' });
     expect(settings.databaseUrl).toBe('postgresql://tandem:pw@127.0.0.1:5432/tandem');

@@ -69,6 +69,8 @@ describe('document limits', () => {
     expect(socketErrors.map((error) => error.message)).toEqual(sseErrors.map((error) => error.message));
     expect(socketErrors[0]!.message).toMatch(/depth is \d+; the limit is 8 \(GRAPHQL_MAX_DEPTH\)/);
     expect(socketErrors[0]!.extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', limit: 'GRAPHQL_MAX_DEPTH', max: 8 });
+    // Yoga's HTTP status hint is for HTTP responses only.
+    expect(socketErrors[0]!.extensions).not.toHaveProperty('http');
     expect(sseErrors[0]!.extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', limit: 'GRAPHQL_MAX_DEPTH', max: 8 });
   });
 

@@ -58,6 +58,8 @@ describe('allowed origins', () => {
   it('rejects a malformed CORS_ORIGINS', () => {
     expect(() => loadSettings({ CORS_ORIGINS: 'app.example.test' })).toThrow(ConfigError);
     expect(() => loadSettings({ CORS_ORIGINS: 'app.example.test' })).toThrow(/CORS_ORIGINS="app.example.test": expected origins such as https:\/\/app.example.com/);
+    expect(() => loadSettings({ CORS_ORIGINS: `${allowedOrigin}/` })).toThrow(/has a path; an origin has none, not even a trailing slash/);
+    expect(() => loadSettings({ CORS_ORIGINS: `*,${allowedOrigin}` })).toThrow(/use \* alone, or a list of origins without \*/);
     expect(loadSettings({ CORS_ORIGINS: `${allowedOrigin}, http://localhost:5173` }).corsOrigins).toEqual([allowedOrigin, 'http://localhost:5173']);
   });
 

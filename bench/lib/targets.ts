@@ -66,6 +66,12 @@ const peerShape = {
 /** A token secret for the run, so the fixture's tokens and the server agree. */
 const tokenSecret = randomBytes(32).toString('hex');
 
+/**
+ * The peers have no per-user limits, and the load generator uses a few users
+ * for thousands of sockets and moves, so Tandem runs without those limits too.
+ */
+const unlimited = { MUTATION_RATE_LIMIT: '1000000', WS_MAX_CONNECTIONS_PER_USER: '100000' };
+
 export interface TandemOptions {
   boards: number;
   users: number;
@@ -79,7 +85,7 @@ export async function startTandem(options: TandemOptions): Promise<Target> {
   const databaseUrl = `file:${path.join(dir, 'bench.db')}`;
   process.env.TOKEN_SECRET = tokenSecret;
   const fixture = await createFixture(databaseUrl, { users: options.users, boards: options.boards, cardsPerColumn: options.cardsPerColumn ?? 10 });
-  const server = await startServerProcess('tandem', 'servers/tandem.ts', { DATABASE_URL: databaseUrl, TOKEN_SECRET: tokenSecret, PORT: '0', HOST: '127.0.0.1', ...options.env });
+  const server = await startServerProcess('tandem', 'servers/tandem.ts', { DATABASE_URL: databaseUrl, TOKEN_SECRET: tokenSecret, PORT: '0', HOST: '127.0.0.1', ...unlimited, ...options.env });
   return tandemTarget('tandem', 'Tandem (SQLite)', server, fixture, databaseUrl, async () => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
@@ -100,7 +106,7 @@ export async function startTandemPostgres(options: TandemOptions): Promise<Targe
   url.pathname = `/${name}`;
   process.env.TOKEN_SECRET = tokenSecret;
   const fixture = await createFixture(url.href, { users: options.users, boards: options.boards, cardsPerColumn: options.cardsPerColumn ?? 10 });
-  const env: Record<string, string> = { DATABASE_URL: url.href, TOKEN_SECRET: tokenSecret, PORT: '0', HOST: '127.0.0.1', DATABASE_POOL_SIZE: '20', ...options.env };
+  const env: Record<string, string> = { DATABASE_URL: url.href, TOKEN_SECRET: tokenSecret, PORT: '0', HOST: '127.0.0.1', DATABASE_POOL_SIZE: '20', ...unlimited, ...options.env };
   if (process.env.BENCH_REDIS_URL !== '') {
     env.REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
     env.REDIS_KEY_PREFIX = `${name}:`;

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'INTERNAL_SERVER_ERROR'
   /** The object does not exist or was deleted. */
   | 'NOT_FOUND'
+  /** Too many mutations or failed sign-ins for now; nothing was changed. Retry after `extensions.retryAfterSeconds`. */
+  | 'RATE_LIMITED'
   /** The subscriber fell too far behind and was ended. Resubscribe with `after` set to the last cursor received. */
   | 'SLOW_CONSUMER'
   /** No valid access token: sign in, or refresh an expired token, then retry. */

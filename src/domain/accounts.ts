@@ -40,14 +40,25 @@ export async function signUp(services: Services, input: { email: string; passwor
   }
 }
 
-export async function signIn(services: Services, input: { email: string; password: string }): Promise<AuthSession> {
-  const user = await services.db.user.findUnique({ where: { emailKey: input.email.trim().toLowerCase() } });
+/**
+ * Opens a session for the account with this email and password. `address`
+ * is the client's network address: failed sign-ins are counted per account
+ * and per address, and past the limit sign-in is refused for a while.
+ *
+ * @throws UnauthenticatedError, or RateLimitedError after too many failures.
+ */
+export async function signIn(services: Services, input: { email: string; password: string }, address?: string): Promise<AuthSession> {
+  const emailKey = input.email.trim().toLowerCase();
+  await services.rateLimits.checkSignIn(emailKey, address);
+  const user = await services.db.user.findUnique({ where: { emailKey } });
   // Hash even for an unknown address, so timing does not reveal which emails have accounts.
   const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyPasswordHash));
   if (!user || !matches) {
-    services.logger.info({ userId: user?.id }, 'sign-in failed');
+    services.logger.info({ userId: user?.id, address }, 'sign-in failed');
+    await services.rateLimits.signInFailed(emailKey, address);
     throw new UnauthenticatedError('Wrong email or password.');
   }
+  await services.rateLimits.signInSucceeded(emailKey);
   return openSession(services, user);
 }
 

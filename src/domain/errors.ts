@@ -35,6 +35,12 @@ export const ErrorCode = {
    * applied at most once, even if the failed attempt committed.
    */
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /**
+   * The user (or, signed out, the address) ran more mutations or failed more
+   * sign-ins than the window allows; nothing was changed. Retry after
+   * `retryAfterSeconds`.
+   */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** Something failed inside the server; the details are in its log. Retrying may help. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -95,5 +101,15 @@ export class ConflictError extends DomainError {
     readonly expectedVersion: number,
   ) {
     super(`The ${typename.toLowerCase()} is at version ${current.version}, not ${expectedVersion}: someone changed it meanwhile. Nothing was changed; merge with the current state and retry.`);
+  }
+}
+
+/** Too many mutations or failed sign-ins in the current window. */
+export class RateLimitedError extends DomainError {
+  override name = 'RateLimitedError';
+  readonly code = ErrorCode.RATE_LIMITED;
+
+  constructor(readonly retryAfterSeconds: number, message: string) {
+    super(message);
   }
 }

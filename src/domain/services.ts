@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { StreamRegistry } from '../realtime/board-stream.js';
 import type { EventBus } from '../realtime/bus.js';
 import type { PresenceRegistry } from '../realtime/presence.js';
+import type { RateLimits } from './rate-limits.js';
 
 /** Process-wide dependencies of domain operations, built once by createApp. */
 export interface Services {
@@ -19,6 +20,8 @@ export interface Services {
   presence: PresenceRegistry;
   /** Events a subscription may hold before it ends with SLOW_CONSUMER. */
   subscriptionQueueLimit: number;
+  /** Counts of mutations and failed sign-ins. */
+  rateLimits: RateLimits;
 }
 
 /** The signed-in user on whose behalf an operation runs. */

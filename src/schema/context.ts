@@ -60,6 +60,8 @@ export interface Context {
    * started. Unset over WebSocket, where graphql-ws ends such operations.
    */
   signal?: AbortSignal;
+  /** The client's network address over HTTP, for limits kept per address. Unset over WebSocket. */
+  address?: string;
 }
 
 /** Returns the signed-in user. @throws UnauthenticatedError saying how to sign in or why the token failed. */

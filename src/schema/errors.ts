@@ -17,6 +17,10 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
       value: ErrorCode.DATABASE_UNAVAILABLE,
       description: 'The database cannot be reached for now. Retry after a few seconds; retry a mutation with the same idempotencyKey so it applies once.',
     },
+    RATE_LIMITED: {
+      value: ErrorCode.RATE_LIMITED,
+      description: 'Too many mutations or failed sign-ins for now; nothing was changed. Retry after `extensions.retryAfterSeconds`.',
+    },
     INTERNAL_SERVER_ERROR: { value: ErrorCode.INTERNAL_SERVER_ERROR, description: 'An unexpected failure inside the server; it is logged there. Retrying may succeed.' },
   },
 });

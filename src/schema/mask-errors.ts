@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/client.js';
-import { DomainError, ErrorCode, ValidationError } from '../domain/errors.js';
+import { DomainError, ErrorCode, RateLimitedError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -19,6 +19,11 @@ export function createErrorMasker(logger: Logger, exposeDetails: boolean) {
     if (original instanceof DomainError) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original instanceof ValidationError) extensions.field = original.field;
+      if (original instanceof RateLimitedError) {
+        extensions.retryAfterSeconds = original.retryAfterSeconds;
+        // Yoga turns `http` into the response status and headers, then drops it.
+        extensions.http = { status: 429, headers: { 'retry-after': String(original.retryAfterSeconds) } };
+      }
       return new GraphQLError(original.message, { ...located, extensions });
     }
     if (isDatabaseUnavailable(original)) {

@@ -79,7 +79,7 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     errors: {},
     args: { input: t.arg({ type: SignInInput, required: true }) },
-    resolve: (_root, { input }, ctx) => accounts.signIn(ctx.services, input),
+    resolve: (_root, { input }, ctx) => accounts.signIn(ctx.services, input, ctx.address),
   }),
   refreshSession: t.field({
     type: AuthPayload,

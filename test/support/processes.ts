@@ -67,7 +67,9 @@ export interface ServerProcess {
  */
 export function serverEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in environmentShape)));
-  return { ...inherited, LOG_LEVEL: 'info', ...env };
+  // Tests send bursts of mutations and failed sign-ins from one address and
+  // open many sockets for one user; the limit tests set their own bounds.
+  return { ...inherited, LOG_LEVEL: 'info', MUTATION_RATE_LIMIT: '1000000', SIGN_IN_FAILURE_LIMIT: '10000', WS_MAX_CONNECTIONS_PER_USER: '100000', ...env };
 }
 
 /**

@@ -63,7 +63,10 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     subscriptionQueueLimit: 1_000,
     keepAliveSeconds: 12,
     shutdownGraceSeconds: 1,
-    limits: loadSettings({}).limits,
+    // Tests open many sockets for one user; the limits tests set their own bound.
+    limits: { ...loadSettings({}).limits, socketsPerUser: 100_000 },
+    // Tests send bursts of mutations and failed sign-ins from one address; the rate-limit tests set their own limits.
+    rateLimits: { mutations: 1_000_000, mutationWindowSeconds: 60, signInFailures: 10_000, signInWindowSeconds: 900 },
     redisUrl: (await useRedis) ? testRedisUrl : undefined,
     redisPrefix: `tandem-test-${randomUUID()}:`,
     presenceTtlSeconds: 30,
