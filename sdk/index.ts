@@ -12,3 +12,4 @@ export {
 } from './board-stream.js';
 export * from './generated/operations.js';
 export { default as possibleTypes } from './generated/possible-types.js';
+export { refreshingAccessToken, type RefreshingTokenOptions, type SessionTokens } from './session.js';

@@ -16,6 +16,7 @@ import { serveHealth } from './observability/health.js';
 import { InFlightRequests } from './http/in-flight.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { useMutationRateLimit } from './http/rate-limit-plugin.js';
+import { SocketSessions } from './http/socket-sessions.js';
 import { BodyTooLargeError, logOversizedMessages, originAllowed, readBody, sendBodyTooLarge, SocketsPerUser, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
@@ -236,6 +237,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   // such as a port in use, are not re-emitted on the WebSocket server.
   // A message over maxPayload closes its socket with 1009 (message too big).
   const socketsPerUser = new SocketsPerUser(settings.limits.socketsPerUser);
+  const socketSessions = new SocketSessions();
+  services.closeSignedOutSockets = (userId, sessionId) => {
+    const closed = socketSessions.signedOut(userId, sessionId);
+    if (closed > 0) logger.info({ userId, sessionId, closed }, 'closed the WebSockets of a signed-out session');
+  };
   const sockets = new WebSocketServer({ noServer: true, maxPayload: settings.limits.socketMessageBytes });
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== graphqlPath) {
@@ -261,6 +267,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         const credential = credentialFromSocket(ctx.connectionParams);
         if (credential === undefined) return true;
         const auth = await authenticate(services, credential);
+        if (auth.viewer && auth.expiresAt) socketSessions.track(ctx.extra.socket, auth.viewer, auth.expiresAt);
         if (auth.viewer && !socketsPerUser.admit(auth.viewer.userId, ctx.extra.socket)) {
           logger.info({ userId: auth.viewer.userId, limit: settings.limits.socketsPerUser }, 'WebSocket refused: too many connections for this user');
           ctx.extra.socket.close(1008, `Too many open connections for this user (WS_MAX_CONNECTIONS_PER_USER=${settings.limits.socketsPerUser}); close one first.`);

@@ -6,6 +6,8 @@ export interface Authentication {
   viewer: Actor | null;
   /** Set when a token was presented but not accepted; null when none was presented. */
   problem: string | null;
+  /** Expiry of the accepted token, in seconds since the epoch. */
+  expiresAt?: number;
 }
 
 const anonymous: Authentication = { viewer: null, problem: null };
@@ -29,7 +31,7 @@ export async function authenticate(services: Services, credential: unknown): Pro
     if (!session || session.revokedAt !== null) {
       return { viewer: null, problem: 'The session of this access token was signed out; sign in again.' };
     }
-    return { viewer: { userId: claims.userId, sessionId: claims.sessionId }, problem: null };
+    return { viewer: { userId: claims.userId, sessionId: claims.sessionId }, problem: null, expiresAt: claims.expiresAt };
   } catch (error) {
     if (error instanceof TokenError) return { viewer: null, problem: error.message };
     throw error;

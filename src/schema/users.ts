@@ -91,8 +91,12 @@ builder.mutationFields((t) => ({
     type: SignOutPayload,
     errors: {},
     args: { input: t.arg({ type: SignOutInput, required: false }) },
-    resolve: async (_root, { input }, ctx) => ({
-      revokedSessions: await accounts.signOut(ctx.services, requireViewer(ctx), { everywhere: input?.everywhere }),
-    }),
+    resolve: async (_root, { input }, ctx) => {
+      const viewer = requireViewer(ctx);
+      const revokedSessions = await accounts.signOut(ctx.services, viewer, { everywhere: input?.everywhere });
+      // Sockets on other instances keep running until their token expires (ACCESS_TOKEN_TTL_SECONDS).
+      ctx.services.closeSignedOutSockets?.(viewer.userId, input?.everywhere ? null : viewer.sessionId);
+      return { revokedSessions };
+    },
   }),
 }));
