@@ -17,7 +17,7 @@ import { InFlightRequests } from './http/in-flight.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { useMutationRateLimit } from './http/rate-limit-plugin.js';
 import { SocketSessions } from './http/socket-sessions.js';
-import { BodyTooLargeError, logOversizedMessages, originAllowed, readBody, sendBodyTooLarge, SocketsPerUser, useDocumentLimits, useNoIntrospection } from './http/limits.js';
+import { BodyTooLargeError, guardSocketMessages, originAllowed, readBody, sendBodyTooLarge, SocketsPerUser, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
@@ -260,7 +260,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   });
   // Registered before graphql-ws's own connection listener, so it runs first.
   sockets.on('connection', spliceResultsOnSend);
-  sockets.on('connection', (socket) => logOversizedMessages(socket, logger, settings.limits.socketMessageBytes));
+  sockets.on('connection', (socket) => guardSocketMessages(socket, logger, settings.limits.socketMessageBytes));
   const socketServer = useServer<Record<string, unknown>>(
     {
       onConnect: async (ctx) => {

@@ -97,6 +97,7 @@ describe('graphql-ws protocol guards', () => {
     { case: 'a subscribe without an id', frame: JSON.stringify({ type: 'subscribe', payload: { query: '{ __typename }' } }) },
     { case: 'a subscribe without a query', frame: JSON.stringify({ id: 'x', type: 'subscribe', payload: { variables: {} } }) },
     { case: 'a JSON array', frame: '[1, 2, 3]' },
+    { case: 'a next message from the client', frame: JSON.stringify({ id: 'x', type: 'next', payload: {} }) },
   ];
   for (const { case: name, frame } of malformed) {
     it(`${name} closes 4400`, async () => {

@@ -106,18 +106,43 @@ export function sendBodyTooLarge(response: ServerResponse, error: BodyTooLargeEr
 /**
  * Logs a WebSocket message over WS_MAX_MESSAGE_BYTES as what it is, a
  * client's mistake. ws closes such a socket with 1009 by itself, then emits
- * an error that graphql-ws would print to stderr as an internal error.
+ * an error that graphql-ws would print to stderr as an internal error. Also
+ * closes a socket with 4400 when its client sends a message type that only
+ * a server sends.
  */
-export function logOversizedMessages(socket: WebSocket, logger: Logger, maxBytes: number): void {
+export function guardSocketMessages(socket: WebSocket, logger: Logger, maxBytes: number): void {
   const emit = socket.emit.bind(socket);
   socket.emit = ((event: string | symbol, ...args: unknown[]) => {
     if (event === 'error' && (args[0] as { code?: string })?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       logger.info({ limit: maxBytes }, 'WebSocket message over WS_MAX_MESSAGE_BYTES; closed the socket with 1009');
       return true;
     }
+    if (event === 'message') {
+      // graphql-ws closes with 4500 (internal error) for a message only a
+      // server sends, such as `next`, so the client would retry its mistake.
+      // It is a malformed message, so it gets 4400 instead.
+      const type = messageType(args[0]);
+      if (type !== undefined && serverOnlyTypes.has(type)) {
+        socket.close(4400, `Invalid message: a client does not send ${type} messages.`);
+        return true;
+      }
+    }
     return emit(event, ...args);
   }) as WebSocket['emit'];
 }
+
+/** Message types of the graphql-transport-ws protocol that only a server sends. */
+const serverOnlyTypes = new Set(['connection_ack', 'next', 'error']);
+
+function messageType(data: unknown): string | undefined {
+  try {
+    const parsed = JSON.parse(String(data)) as { type?: unknown };
+    return typeof parsed?.type === 'string' ? parsed.type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 
 /** Envelop plugin that rejects introspection (`__schema`, `__type`) as a validation error; used when INTROSPECTION is off. */
 export function useNoIntrospection(): Plugin {
