@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
@@ -18,7 +19,7 @@ import { RateLimits } from './domain/rate-limits.js';
 import { useMutationRateLimit } from './http/rate-limit-plugin.js';
 import { SocketSessions } from './http/socket-sessions.js';
 import { BodyTooLargeError, guardSocketMessages, originAllowed, readBody, sendBodyTooLarge, SocketsPerUser, useDocumentLimits, useNoIntrospection } from './http/limits.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { createLogger, logScope, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
 import { createRedisBus } from './realtime/redis-bus.js';
@@ -67,6 +68,16 @@ export interface App {
   /** Runs one pruning pass of the event logs now; returns the number of events deleted. */
   pruneEventLog(now?: Date): Promise<number>;
   services: Services;
+}
+
+/**
+ * Returns the request's id for its log lines: the client's `X-Request-Id`
+ * when it is a plain token of at most 100 characters, else a new UUID. It is
+ * sent back in the response's `X-Request-Id`.
+ */
+function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
 /**
@@ -209,7 +220,12 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const demo = settings.demoApp ? new DemoPage(logger) : undefined;
   const inFlight = new InFlightRequests();
   let stopping = false;
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) => {
+    const requestId = requestIdOf(request);
+    response.setHeader('x-request-id', requestId);
+    void logScope.run({ requestId }, () => handle(request, response));
+  });
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
     inFlight.track(request, response);
     if (await serveHealth(request, response, services, () => stopping)) return;
     if (stopping) {
@@ -232,7 +248,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       }
     }
     void yoga(request, response);
-  });
+  };
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,
   // such as a port in use, are not re-emitted on the WebSocket server.
   // A message over maxPayload closes its socket with 1009 (message too big).
@@ -261,6 +277,12 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   // Registered before graphql-ws's own connection listener, so it runs first.
   sockets.on('connection', spliceResultsOnSend);
   sockets.on('connection', (socket) => guardSocketMessages(socket, logger, settings.limits.socketMessageBytes));
+  // Registered last, so its wrapper runs first: every event of the socket, graphql-ws's handling included, logs with its id.
+  sockets.on('connection', (socket) => {
+    const scope = { socketId: randomUUID() };
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => logScope.run(scope, () => emit(event, ...args))) as typeof socket.emit;
+  });
   const socketServer = useServer<Record<string, unknown>>(
     {
       onConnect: async (ctx) => {
