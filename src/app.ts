@@ -223,7 +223,12 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const server = createServer((request, response) => {
     const requestId = requestIdOf(request);
     response.setHeader('x-request-id', requestId);
-    void logScope.run({ requestId }, () => handle(request, response));
+    logScope.run({ requestId }, () =>
+      handle(request, response).catch((error: unknown) => {
+        logger.error({ err: error, url: request.url }, 'request handling failed');
+        response.destroy();
+      }),
+    );
   });
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     inFlight.track(request, response);
@@ -241,23 +246,28 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         // Yoga takes a body read already from `body`, as it does from body parsers.
         (request as IncomingMessage & { body?: Buffer }).body = await readBody(request, settings.limits.httpBodyBytes);
       } catch (error) {
-        if (!(error instanceof BodyTooLargeError)) throw error;
-        logger.info({ url: request.url, limit: settings.limits.httpBodyBytes }, 'request body over the limit');
-        sendBodyTooLarge(response, error, settings.limits.httpBodyBytes);
+        if (error instanceof BodyTooLargeError) {
+          logger.info({ url: request.url, limit: settings.limits.httpBodyBytes }, 'request body over the limit');
+          sendBodyTooLarge(response, error, settings.limits.httpBodyBytes);
+        } else {
+          // The client went away before sending its whole body.
+          logger.debug({ err: error, url: request.url }, 'reading the request body failed');
+          response.destroy();
+        }
         return;
       }
     }
     void yoga(request, response);
   };
-  // Upgrades are routed by hand (noServer), so errors of the HTTP server,
-  // such as a port in use, are not re-emitted on the WebSocket server.
-  // A message over maxPayload closes its socket with 1009 (message too big).
   const socketsPerUser = new SocketsPerUser(settings.limits.socketsPerUser);
   const socketSessions = new SocketSessions();
   services.closeSignedOutSockets = (userId, sessionId) => {
     const closed = socketSessions.signedOut(userId, sessionId);
     if (closed > 0) logger.info({ userId, sessionId, closed }, 'closed the WebSockets of a signed-out session');
   };
+  // Upgrades are routed by hand (noServer), so errors of the HTTP server,
+  // such as a port in use, are not re-emitted on the WebSocket server.
+  // A message over maxPayload closes its socket with 1009 (message too big).
   const sockets = new WebSocketServer({ noServer: true, maxPayload: settings.limits.socketMessageBytes });
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== graphqlPath) {

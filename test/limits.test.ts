@@ -127,6 +127,20 @@ describe('HTTP body size', () => {
     expect(json.errors[0].message).toMatch(/over 4096 bytes/);
   });
 
+  it('survives a client that leaves mid-body', async () => {
+    const url = new URL(server.url);
+    const request = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 1_000 } });
+    request.on('error', () => {});
+    request.write('{"query": "{ __typename }", "variables": {');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    request.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // The server is still up; an unhandled rejection would also fail the run.
+    const { status } = await post(JSON.stringify({ query: '{ __typename }' }), true);
+    expect(status).toBe(200);
+  });
+
   it('serves a body within the limit', async () => {
     const { status, json } = await post(JSON.stringify({ query: '{ __typename }' }), false);
 
