@@ -18,7 +18,7 @@ import { InFlightRequests } from './http/in-flight.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { useMutationRateLimit } from './http/rate-limit-plugin.js';
 import { SocketSessions } from './http/socket-sessions.js';
-import { BodyTooLargeError, guardSocketMessages, originAllowed, readBody, sendBodyTooLarge, SocketsPerUser, useDocumentLimits, useNoIntrospection } from './http/limits.js';
+import { BodyTooLargeError, guardSocketMessages, originAllowed, readBody, sendBodyTooLarge, sendError, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, logScope, type Logger } from './observability/logger.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
@@ -76,8 +76,8 @@ export interface App {
  * sent back in the response's `X-Request-Id`.
  */
 function requestIdOf(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+  const header = request.headers['x-request-id'];
+  return typeof header === 'string' && /^[\w.:-]{1,100}$/.test(header) ? header : randomUUID();
 }
 
 /**
@@ -235,8 +235,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     if (await serveHealth(request, response, services, () => stopping)) return;
     if (stopping) {
       // A request that reached a connection opened before the stop.
-      response.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1' });
-      response.end(JSON.stringify({ errors: [{ message: 'The server is shutting down; send the request again.', extensions: { code: 'SHUTTING_DOWN' } }] }));
+      sendError(response, 503, { message: 'The server is shutting down; send the request again.', extensions: { code: 'SHUTTING_DOWN' } }, { 'retry-after': '1' });
       return;
     }
     if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
@@ -259,8 +258,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     }
     void yoga(request, response);
   };
-  const socketsPerUser = new SocketsPerUser(settings.limits.socketsPerUser);
-  const socketSessions = new SocketSessions();
+  const socketSessions = new SocketSessions(settings.limits.socketsPerUser);
   services.closeSignedOutSockets = (userId, sessionId) => {
     const closed = socketSessions.signedOut(userId, sessionId);
     if (closed > 0) logger.info({ userId, sessionId, closed }, 'closed the WebSockets of a signed-out session');
@@ -299,9 +297,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         const credential = credentialFromSocket(ctx.connectionParams);
         if (credential === undefined) return true;
         const auth = await authenticate(services, credential);
-        if (auth.viewer && auth.expiresAt) socketSessions.track(ctx.extra.socket, auth.viewer, auth.expiresAt);
-        if (auth.viewer && !socketsPerUser.admit(auth.viewer.userId, ctx.extra.socket)) {
-          logger.info({ userId: auth.viewer.userId, limit: settings.limits.socketsPerUser }, 'WebSocket refused: too many connections for this user');
+        if (auth.viewer && !socketSessions.admit(ctx.extra.socket, auth.viewer, auth.expiresAt)) {
+          logger.info({ userId: auth.viewer.userId, limit: settings.limits.socketsPerUser }, 'WebSocket rejected: too many connections for this user');
           ctx.extra.socket.close(1008, `Too many open connections for this user (WS_MAX_CONNECTIONS_PER_USER=${settings.limits.socketsPerUser}); close one first.`);
           return false;
         }

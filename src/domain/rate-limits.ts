@@ -30,15 +30,16 @@ export class RateLimits {
   private readonly redis: Redis | undefined;
 
   constructor(private readonly settings: RateLimitSettings, logger: Logger) {
-    const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
-      const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-      if (!this.redis) return memory;
-      return new RateLimiterRedis({ storeClient: this.redis, keyPrefix: `${settings.redisPrefix}${keyPrefix}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true });
-    };
     if (settings.redisUrl) {
       this.redis = new Redis(settings.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
       this.redis.on('error', (error: Error) => logger.debug({ err: error }, 'rate limit store: Redis unreachable; counting in this process'));
     }
+    const redis = this.redis;
+    const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+      const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+      if (!redis) return memory;
+      return new RateLimiterRedis({ storeClient: redis, keyPrefix: `${settings.redisPrefix}${keyPrefix}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true });
+    };
     this.mutations = limiter('mutations:', settings.mutations, settings.mutationWindowSeconds);
     this.signInFailures = limiter('sign-in-failures:', settings.signInFailures, settings.signInWindowSeconds);
   }

@@ -89,18 +89,22 @@ export async function readBody(request: IncomingMessage, maxBytes: number): Prom
   return Buffer.concat(chunks);
 }
 
-/** Sends 413 in the GraphQL over HTTP error shape, and closes the connection so the rest of the body is not read. */
-export function sendBodyTooLarge(response: ServerResponse, error: BodyTooLargeError, maxBytes: number): void {
-  const body = JSON.stringify({
-    errors: [
-      {
-        message: `${error.message}; the limit is ${maxBytes} bytes (HTTP_MAX_BODY_BYTES). Send a smaller document or fewer variables.`,
-        extensions: { code: 'PAYLOAD_TOO_LARGE', limit: 'HTTP_MAX_BODY_BYTES', max: maxBytes },
-      },
-    ],
-  });
-  response.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close', 'content-length': Buffer.byteLength(body) });
+/**
+ * Sends one error in the GraphQL over HTTP shape, for requests refused
+ * before Yoga sees them, and closes the connection afterwards.
+ */
+export function sendError(response: ServerResponse, status: number, error: { message: string; extensions: Record<string, unknown> }, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ errors: [error] });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', connection: 'close', 'content-length': Buffer.byteLength(body) });
   response.end(body);
+}
+
+/** Sends 413; the closed connection spares reading the rest of the body. */
+export function sendBodyTooLarge(response: ServerResponse, error: BodyTooLargeError, maxBytes: number): void {
+  sendError(response, 413, {
+    message: `${error.message}; the limit is ${maxBytes} bytes (HTTP_MAX_BODY_BYTES). Send a smaller document or fewer variables.`,
+    extensions: { code: 'PAYLOAD_TOO_LARGE', limit: 'HTTP_MAX_BODY_BYTES', max: maxBytes },
+  });
 }
 
 /**
@@ -163,28 +167,5 @@ export function originAllowed(origin: string | undefined, host: string | undefin
     return new URL(origin).host === host;
   } catch {
     return false;
-  }
-}
-
-/**
- * Open WebSockets per signed-in user in this process, so that one user
- * cannot hold an unbounded share of the server's sockets.
- */
-export class SocketsPerUser {
-  private readonly open = new Map<string, number>();
-
-  constructor(private readonly max: number) {}
-
-  /** Counts `socket` for `userId` until it closes; returns false, counting nothing, when the user has `max` open already. */
-  admit(userId: string, socket: WebSocket): boolean {
-    const count = this.open.get(userId) ?? 0;
-    if (count >= this.max) return false;
-    this.open.set(userId, count + 1);
-    socket.once('close', () => {
-      const left = (this.open.get(userId) ?? 1) - 1;
-      if (left > 0) this.open.set(userId, left);
-      else this.open.delete(userId);
-    });
-    return true;
   }
 }

@@ -20,7 +20,7 @@ const resultsKeptPerOperation = 2_000;
 /** Events executed together, with one context, when the source has them queued already. */
 const batchLimit = 64;
 
-/** An object told when a SharedResult settles. */
+/** An object notified when a SharedResult settles. */
 export interface SettledListener {
   resultSettled(): void;
 }
