@@ -22,6 +22,7 @@ import { createColumn } from '../src/domain/columns.js';
 import type { Services } from '../src/domain/services.js';
 import { addMember, createWorkspace } from '../src/domain/workspaces.js';
 import { createLogger } from '../src/observability/logger.js';
+import { Metrics } from '../src/observability/metrics.js';
 import { encodeGlobalID } from '../src/schema/ids.js';
 import { StreamRegistry } from '../src/realtime/board-stream.js';
 import { createMemoryBus } from '../src/realtime/bus.js';
@@ -48,6 +49,7 @@ async function main() {
     presence: new MemoryPresence(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
     rateLimits: new RateLimits({ ...settings.rateLimits, redisPrefix: settings.redisPrefix }, logger),
+    metrics: new Metrics({ processMetrics: false }),
   };
 
   const existing = await db.user.findUnique({ where: { emailKey: people[0]!.email } });

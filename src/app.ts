@@ -20,6 +20,8 @@ import { useMutationRateLimit } from './http/rate-limit-plugin.js';
 import { SocketSessions } from './http/socket-sessions.js';
 import { BodyTooLargeError, guardSocketMessages, originAllowed, readBody, sendBodyTooLarge, sendError, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, logScope, type Logger } from './observability/logger.js';
+import { httpTransport, Metrics, serveMetrics } from './observability/metrics.js';
+import { useOperationMetrics } from './observability/operation-metrics.js';
 import { StreamRegistry } from './realtime/board-stream.js';
 import { createMemoryBus } from './realtime/bus.js';
 import { createRedisBus } from './realtime/redis-bus.js';
@@ -89,6 +91,15 @@ function withoutHttp(error: GraphQLError): GraphQLError {
   if (!error.extensions.http) return error;
   const { http: _, ...extensions } = error.extensions;
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions });
+}
+
+/**
+ * Counts errors that graphql-ws sends without execution: parse and
+ * validation errors, which Yoga's error masking does not process on this path.
+ */
+function countedErrors(metrics: Metrics, errors: readonly GraphQLError[]): GraphQLError[] {
+  for (const error of errors) metrics.errorSent(String(error.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED'));
+  return [...errors];
 }
 
 /** Extra fields of the initial context when an operation arrives over WebSocket. */
@@ -184,7 +195,9 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       : new MemoryPresence(),
     subscriptionQueueLimit: settings.subscriptionQueueLimit,
     rateLimits: new RateLimits({ ...settings.rateLimits, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix }, logger),
+    metrics: new Metrics({ processMetrics: true }),
   };
+  const { metrics } = services;
 
   const sharedExecutions = new SharedExecutions();
   const yoga = createYoga<SocketContext, Context>({
@@ -194,11 +207,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     graphiql: settings.graphiql ? { title: 'Tandem', subscriptionsProtocol: 'WS', defaultQuery: graphiqlWelcome } : false,
     renderGraphiQL: renderLocalGraphiQL,
     logging: yogaLogger(logger),
-    maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production') },
+    maskedErrors: { maskError: createErrorMasker(logger, settings.nodeEnv !== 'production', metrics) },
     // An allowed origin is echoed back; any other gets no CORS headers, so browsers block the response.
     cors: (request) =>
       originAllowed(request.headers.get('origin') ?? undefined, request.headers.get('host') ?? undefined, settings.corsOrigins) ? { origin: '*' } : false,
-    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), ...(settings.introspection ? [] : [useNoIntrospection()]), useMutationRateLimit(), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
+    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), ...(settings.introspection ? [] : [useNoIntrospection()]), useOperationMetrics(metrics), useMutationRateLimit(), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
     context: async (initial: YogaInitialContext & SocketContext) => {
       const credential = initial.connectionParams
         ? credentialFromSocket(initial.connectionParams, initial.params?.extensions)
@@ -213,6 +226,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         logger,
         signal: initial.connectionParams ? undefined : initial.request.signal,
         address: initial.req?.socket.remoteAddress,
+        transport: initial.connectionParams ? 'websocket' : httpTransport(initial.request.headers.get('accept')),
       } satisfies Context;
     },
   });
@@ -233,9 +247,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     inFlight.track(request, response);
     if (await serveHealth(request, response, services, () => stopping)) return;
+    if (await serveMetrics(request, response, metrics, settings.metricsToken)) return;
     if (stopping) {
       // A request that reached a connection opened before the stop.
       sendError(response, 503, { message: 'The server is shutting down; send the request again.', extensions: { code: 'SHUTTING_DOWN' } }, { 'retry-after': '1' });
+      metrics.errorSent('SHUTTING_DOWN');
       return;
     }
     if (settings.graphiql && serveGraphiQLAsset(request, response)) return;
@@ -248,6 +264,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         if (error instanceof BodyTooLargeError) {
           logger.info({ url: request.url, limit: settings.limits.httpBodyBytes }, 'request body over the limit');
           sendBodyTooLarge(response, error, settings.limits.httpBodyBytes);
+          metrics.errorSent('PAYLOAD_TOO_LARGE');
         } else {
           // The client went away before sending its whole body.
           logger.debug({ err: error, url: request.url }, 'reading the request body failed');
@@ -255,6 +272,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         }
         return;
       }
+    }
+    const transport = httpTransport(request.headers.accept);
+    if (transport !== 'http') {
+      metrics.connectionOpened(transport);
+      response.once('close', () => metrics.connectionClosed(transport));
     }
     void yoga(request, response);
   };
@@ -285,6 +307,13 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   // Registered before graphql-ws's own connection listener, so it runs first.
   sockets.on('connection', spliceResultsOnSend);
   sockets.on('connection', (socket) => guardSocketMessages(socket, logger, settings.limits.socketMessageBytes));
+  sockets.on('connection', (socket) => {
+    metrics.connectionOpened('websocket');
+    socket.once('close', (code: number) => {
+      metrics.connectionClosed('websocket');
+      metrics.socketClosed(code);
+    });
+  });
   // Registered last, so its wrapper runs first: every event of the socket, graphql-ws's handling included, logs with its id.
   sockets.on('connection', (socket) => {
     const scope = { socketId: randomUUID() };
@@ -312,6 +341,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         // graphql-ws has registered this operation already, so it is counted.
         const open = Object.keys(ctx.subscriptions).length;
         if (open > settings.limits.subscriptionsPerSocket) {
+          metrics.errorSent('TOO_MANY_SUBSCRIPTIONS');
           return [
             new GraphQLError(
               `This socket has ${open - 1} operations open, the most one socket may have (WS_MAX_SUBSCRIPTIONS). Complete one first, or open another socket.`,
@@ -329,11 +359,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           document = enveloped.parse(payload.query);
         } catch (error) {
           // Returned, a syntax error fails this operation only; thrown, it would close the socket with 4500.
-          if (error instanceof GraphQLError) return [withoutHttp(error)];
+          if (error instanceof GraphQLError) return countedErrors(metrics, [withoutHttp(error)]);
           throw error;
         }
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors.map(withoutHttp);
+        if (errors.length > 0) return countedErrors(metrics, errors.map(withoutHttp));
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,

@@ -70,6 +70,12 @@ export interface Settings {
    * instance crashed) leaves within this many seconds plus a third. Default 30.
    */
   presenceTtlSeconds: number;
+  /**
+   * Bearer token that `GET /metrics` requires, at least 16 characters
+   * without spaces. Default unset: the metrics are served to anyone who
+   * reaches the port.
+   */
+  metricsToken: string | undefined;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -177,6 +183,7 @@ const environment = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected redis://HOST:PORT or rediss://HOST:PORT' }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('tandem:'),
   PRESENCE_TTL_SECONDS: integer(2, 3_600).default(30),
+  METRICS_TOKEN: z.string().regex(/^\S{16,}$/, { message: 'expected at least 16 characters without spaces' }).optional(),
 });
 
 /** The environment variables that Tandem reads, as keys. */
@@ -198,7 +205,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       // URLs may hold a password; it is not repeated in the message.
-      const shown = name === 'TOKEN_SECRET' ? '(hidden)' : JSON.stringify(present[name]?.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@').replace(/([?&][^=&]*pass[^=&]*=)[^&]*/gi, '$1***'));
+      const shown = name === 'TOKEN_SECRET' || name === 'METRICS_TOKEN' ? '(hidden)' : JSON.stringify(present[name]?.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@').replace(/([?&][^=&]*pass[^=&]*=)[^&]*/gi, '$1***'));
       return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid environment:\n  ${lines.join('\n  ')}`);
@@ -246,5 +253,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     redisUrl: values.REDIS_URL,
     redisPrefix: values.REDIS_KEY_PREFIX,
     presenceTtlSeconds: values.PRESENCE_TTL_SECONDS,
+    metricsToken: values.METRICS_TOKEN,
   };
 }

@@ -27,6 +27,8 @@ describe('loadSettings', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
     ['TOKEN_SECRET', 'short', /TOKEN_SECRET=\(hidden\): expected at least 32 characters/],
     ['ACCESS_TOKEN_TTL_SECONDS', '5', /ACCESS_TOKEN_TTL_SECONDS="5": expected at least 10/],
+    ['METRICS_TOKEN', 'short', /METRICS_TOKEN=\(hidden\): expected at least 16 characters without spaces/],
+    ['METRICS_TOKEN', 'a token with spaces in it', /METRICS_TOKEN=\(hidden\): expected at least 16 characters without spaces/],
   ])('rejects %s=%s', (name, value, message) => {
     expect(() => loadSettings({ [name]: value })).toThrow(ConfigError);
     expect(() => loadSettings({ [name]: value })).toThrow(message);
@@ -58,6 +60,7 @@ describe('loadSettings', () => {
 
   it('never prints the token secret', () => {
     expect(() => loadSettings({ TOKEN_SECRET: 'tiny-secret' })).not.toThrow(/tiny-secret/);
+    expect(() => loadSettings({ METRICS_TOKEN: 'tiny-token' })).not.toThrow(/tiny-token/);
   });
 
   it('turns GraphiQL and the demo page off in production', () => {

@@ -9,7 +9,7 @@ import type { Settings } from '../src/config.js';
 import type { Services } from '../src/domain/services.js';
 import { serialisation } from '../src/http/shared-json.js';
 import type { Context } from '../src/schema/context.js';
-import { graphqlData, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
+import { graphqlData, scrapeMetrics, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
 import { backupTestDatabase } from './support/database.js';
 import { createCard, createTeam, mutate, type Team } from './support/fixtures.js';
 import { startServer, type StartOptions, type TestServer } from './support/server.js';
@@ -292,6 +292,10 @@ describe('event delivery', () => {
     expect(delivered.map((message) => message.payload.data.boardEvents.sequence)).toEqual(range(start + 1, start + delivered.length));
     expect(delivered.length).toBeLessThan(changes);
     expect(stalled.closed).toBe(false);
+
+    const metrics = await scrapeMetrics(server);
+    expect(metrics.get('tandem_slow_consumer_ends_total{transport="websocket"}')).toBe(1);
+    expect(metrics.get('tandem_errors_total{code="SLOW_CONSUMER"}')).toBe(1);
   });
 
   it('member removal ends every board', async () => {

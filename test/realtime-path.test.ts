@@ -112,6 +112,7 @@ describe('per-event context', () => {
       db,
       viewer: null,
       authProblem: null,
+      transport: 'websocket',
       loaders: createLoaders(db),
       logger: server.app.services.logger,
     };

@@ -66,7 +66,7 @@ describe('executeEvents', () => {
       },
     };
     // forkContext fills in fresh loaders.
-    const context: Context = forkContext({ services: server.app.services, db: server.app.services.db, viewer: null, authProblem: null, loaders: undefined as never, logger: server.app.services.logger });
+    const context: Context = forkContext({ services: server.app.services, db: server.app.services.db, viewer: null, authProblem: null, loaders: undefined as never, logger: server.app.services.logger, transport: 'sse' });
     const results = executeEvents(source, { schema, document: parse('subscription { boardEvents(boardId: "x") { sequence } }'), contextValue: context }, forkContext);
     const first = await results.next();
     expect(first.done).toBe(false);

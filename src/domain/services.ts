@@ -1,6 +1,7 @@
 import type { AccessTokens } from '../auth/tokens.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { StreamRegistry } from '../realtime/board-stream.js';
 import type { EventBus } from '../realtime/bus.js';
 import type { PresenceRegistry } from '../realtime/presence.js';
@@ -22,6 +23,8 @@ export interface Services {
   subscriptionQueueLimit: number;
   /** Counts of mutations and failed sign-ins. */
   rateLimits: RateLimits;
+  /** Prometheus metrics of this server, served at /metrics. */
+  metrics: Metrics;
   /**
    * Closes this process's WebSockets of a signed-out session, or with
    * `sessionId` null of all the user's sessions. Unset outside a server.

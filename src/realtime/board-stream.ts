@@ -25,6 +25,8 @@ export interface BoardStreamOptions {
   pageSize?: number;
   /** Registry of open streams, for leak checks and metrics. */
   registry?: StreamRegistry;
+  /** Receives the number of events a stream replays from the log when it starts behind the board. */
+  metrics?: { replayStarted(events: number): void };
   /**
    * The client went away. Ends the stream, also while it is starting: its
    * iterator may not have reached the transport yet, and no other code would
@@ -38,6 +40,8 @@ export interface StreamItem {
   event: BoardEventRecord;
   /** The subscriber's role, which decides what the payload may show; subscribers with equal scope can share one execution. */
   scope: Role;
+  /** The event was committed before the stream started, and is delivered from the log as part of a replay. */
+  replayed: boolean;
 }
 
 /** Open streams of one process; `queued()` sums the events they hold. */
@@ -206,6 +210,7 @@ class BoardStream implements PushStream<StreamItem> {
       if (after < board.prunedThrough) throw expired(after, board.prunedThrough);
       this.delivered = after;
       this.replayThrough = board.eventSequence;
+      if (after < board.eventSequence) this.options.metrics?.replayStarted(board.eventSequence - after);
       for (const sequence of this.pending.keys()) {
         if (sequence <= this.delivered) this.pending.delete(sequence);
       }
@@ -279,7 +284,7 @@ class BoardStream implements PushStream<StreamItem> {
         pending.delete(event.sequence);
         await this.checkAccess(event);
         this.delivered = event.sequence;
-        return { value: { event, scope: this.role! }, done: false };
+        return { value: { event, scope: this.role!, replayed: event.sequence <= this.replayThrough }, done: false };
       }
       if (this.delivered < this.replayThrough || (this.committed > this.delivered && pending.size === 0)) {
         await this.readLog(this.committed);
@@ -322,7 +327,7 @@ class BoardStream implements PushStream<StreamItem> {
     this.pending.delete(event.sequence);
     this.applyRoleChange(event);
     this.delivered = event.sequence;
-    return { event, scope: this.role! };
+    return { event, scope: this.role!, replayed: event.sequence <= this.replayThrough };
   }
 
   idle(): boolean {

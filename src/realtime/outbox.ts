@@ -10,7 +10,7 @@ import { boardTopic, insertEvent, type AppendEvent, type BoardEventRecord } from
  * publishes nothing.
  */
 export async function commitWithEvents<T>(
-  deps: { db: Database; bus: EventBus; logger: Logger },
+  deps: { db: Database; bus: EventBus; logger: Logger; metrics?: { eventsPublished(count: number): void } },
   actorId: string | null,
   work: (tx: Transaction, append: AppendEvent) => Promise<T>,
 ): Promise<T> {
@@ -39,6 +39,7 @@ export async function commitWithEvents<T>(
   for (const event of events) {
     deps.bus.publish(boardTopic(event.boardId), event);
   }
+  deps.metrics?.eventsPublished(events.length);
   if (events.length > 0) {
     deps.logger.debug({ events: events.map((e) => `${e.boardId}#${e.sequence}:${e.type}`) }, 'events committed');
   }

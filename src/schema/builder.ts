@@ -5,7 +5,8 @@ import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLDateTime } from './scalars.js';
 import type PrismaTypes from '../db/generated/pothos-types.js';
 import { getDatamodel } from '../db/generated/pothos-types.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
+import { errorMetricsScope } from '../observability/metrics.js';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import type { Context } from './context.js';
 
 export const builder = new SchemaBuilder<{
@@ -39,6 +40,10 @@ export const builder = new SchemaBuilder<{
   errors: {
     directResult: true,
     defaultTypes: [ValidationError, NotFoundError, ForbiddenError, UnauthenticatedError, ConflictError],
+    // The schema is shared by every server in the process, so the server's metrics come from the scope it runs executions in.
+    onResolvedError: (error) => {
+      if (error instanceof DomainError) errorMetricsScope.getStore()?.errorSent(error.code);
+    },
   },
 });
 

@@ -3,6 +3,7 @@ import { Prisma, type Board, type Card, type Column, type Comment, type Database
 import { UnauthenticatedError } from '../domain/errors.js';
 import type { Actor, Services } from '../domain/services.js';
 import type { Logger } from '../observability/logger.js';
+import type { Transport } from '../observability/metrics.js';
 
 /** Batching loaders; a fresh set per request and per subscription event, so nothing cached outlives them. */
 export interface Loaders {
@@ -62,6 +63,8 @@ export interface Context {
   signal?: AbortSignal;
   /** The client's network address over HTTP, for limits kept per address. Unset over WebSocket. */
   address?: string;
+  /** How the operation arrived, for the metrics. */
+  transport: Transport;
 }
 
 /** Returns the signed-in user. @throws UnauthenticatedError saying how to sign in or why the token failed. */

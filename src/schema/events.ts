@@ -154,6 +154,7 @@ builder.subscriptionField('boardEvents', (t) =>
         after,
         queueLimit: ctx.services.subscriptionQueueLimit,
         registry: ctx.services.streams,
+        metrics: ctx.services.metrics,
         signal: ctx.signal,
       });
     },

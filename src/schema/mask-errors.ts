@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/client.js';
 import { DomainError, ErrorCode, RateLimitedError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /**
  * Builds Yoga's `maskError`. Expected domain errors reach the client with
@@ -10,7 +11,16 @@ import type { Logger } from '../observability/logger.js';
  * its cause and reaches the client as INTERNAL_SERVER_ERROR, with its
  * message only when `exposeDetails` is on.
  */
-export function createErrorMasker(logger: Logger, exposeDetails: boolean) {
+export function createErrorMasker(logger: Logger, exposeDetails: boolean, metrics: Metrics) {
+  const mask = maskerOf(logger, exposeDetails);
+  return (error: unknown): Error => {
+    const masked = mask(error);
+    metrics.errorSent(String((masked as GraphQLError).extensions?.code ?? 'GRAPHQL_ERROR'));
+    return masked;
+  };
+}
+
+function maskerOf(logger: Logger, exposeDetails: boolean) {
   return (error: unknown): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;

@@ -1,6 +1,8 @@
 import { execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { StreamItem } from '../realtime/board-stream.js';
 import type { StreamConsumer, PushStream } from '../realtime/iterator.js';
+import { SlowConsumerError } from '../domain/errors.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Context } from './context.js';
 import { operationKey, type SettledListener, type SharedExecutions, type SharedResult } from './subscribe.js';
 
@@ -68,6 +70,9 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
   private readonly resumeAt: number;
   /** Executions taken from the stream, in sequence order, whose results are not sent yet. */
   private readonly waiting: SharedResult[] = [];
+  /** The event of each execution in `waiting`, for the metrics. */
+  private readonly waitingItems: StreamItem[] = [];
+  private readonly metrics: Metrics;
   /** Results handed to the socket that it has not written yet. */
   private sending = 0;
   /** A next() call on the stream is in progress, so take() must wait for it to keep the order. */
@@ -98,6 +103,8 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
   ) {
     this.key = operationKey(args);
     this.leave = shared.join(this.key);
+    this.metrics = (args.contextValue as Context).services.metrics;
+    this.metrics.subscriptionOpened('websocket');
     this.heldLimit = Math.max(1, Math.min(batchLimit, Math.floor(stream.queueLimit / 4)));
     this.resumeAt = Math.floor(this.heldLimit / 2);
     this.outcome = new Promise((resolve) => {
@@ -142,6 +149,7 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
     // one would be renamed on each creation under esbuild's keepNames.
     const result = this.shared.sharedResult(this.key, `${item.scope}:${item.event.boardId}:${item.event.sequence}`, () => this.execute(item));
     this.waiting.push(result);
+    this.waitingItems.push(item);
   }
 
   private execute(item: StreamItem): Promise<ExecutionResult> {
@@ -203,6 +211,7 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
         return;
       }
       waiting.shift();
+      const item = this.waitingItems.shift()!;
       // Rejected, as the executor's own path would: the transport reports it as an error message.
       if (head.result === undefined) {
         this.end(Promise.reject(head.error));
@@ -212,7 +221,10 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
         this.end({ value: head.result, done: false });
         return;
       }
-      if (this.sink.send(head.result, this.sent)) this.sending += 1;
+      if (this.sink.send(head.result, this.sent)) {
+        this.sending += 1;
+        this.metrics.eventDelivered('websocket', item.replayed ? undefined : item.event.createdAt.getTime());
+      }
     }
     if (this.done || waiting.length > 0) return;
     if (this.sourceError !== undefined) this.end({ value: errorResult(this.sourceError), done: false });
@@ -224,7 +236,9 @@ class PushConsumer implements AsyncIterableIterator<ExecutionResult>, StreamCons
     if (this.done) return;
     this.done = true;
     this.waiting.length = 0;
+    this.waitingItems.length = 0;
     this.leave();
+    this.metrics.subscriptionEnded('websocket', this.sourceError instanceof SlowConsumerError);
     // A stream that failed may still hold listeners that only return() releases.
     void this.stream.return?.();
     this.settle(last);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createSourceEventStream, execute, GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { SlowConsumerError } from '../domain/errors.js';
 import type { StreamItem } from '../realtime/board-stream.js';
 import { isPushStream, type PushStream, type ReadyIterator } from '../realtime/iterator.js';
 import type { Context } from './context.js';
@@ -154,18 +155,25 @@ export function executeEvents(
   const iterator = source[Symbol.asyncIterator]() as ReadyIterator<unknown>;
   const key = shared ? operationKey(args) : '';
   const leave = shared?.join(key) ?? (() => {});
+  const { services, transport } = args.contextValue as Context;
+  services.metrics.subscriptionOpened(transport);
   let done = false;
   let sourceDone = false;
   /** An error the source threw after the events already queued; delivered once they are. */
   let sourceError: unknown;
   /** Executions started and not yet delivered, in source order. */
   const queued: Promise<ExecutionResult>[] = [];
+  /** The board event of each queued execution, for the metrics; undefined for other sources. */
+  const queuedItems: (StreamItem | undefined)[] = [];
   const finished = { value: undefined, done: true } as const;
 
-  function end(): void {
+  function end(failure?: unknown): void {
+    if (done) return;
     done = true;
     queued.length = 0;
+    queuedItems.length = 0;
     leave();
+    services.metrics.subscriptionEnded(transport, failure instanceof SlowConsumerError);
   }
 
   function execution(item: unknown, context: () => Context): Promise<ExecutionResult> {
@@ -202,11 +210,12 @@ export function executeEvents(
       // Results dropped when the subscriber leaves must not surface as unhandled rejections.
       started.catch(() => {});
       queued.push(started);
+      queuedItems.push(isStreamItem(item) ? item : undefined);
     }
   }
 
   async function failed(error: unknown): Promise<IteratorResult<ExecutionResult>> {
-    end();
+    end(error);
     // A source that failed may still hold listeners that only return() releases.
     await iterator.return?.();
     const original = error instanceof Error ? error : new Error(String(error));
@@ -231,10 +240,13 @@ export function executeEvents(
         }
       }
       const result = await queued.shift()!;
+      const item = queuedItems.shift();
       if (done) return finished;
       if (result.errors?.length) {
         end();
         await iterator.return?.();
+      } else if (item) {
+        services.metrics.eventDelivered(transport, item.replayed ? undefined : item.event.createdAt.getTime());
       }
       return { value: result, done: false };
     },

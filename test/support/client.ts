@@ -154,3 +154,19 @@ export function subscribeSse<T = any>(server: TestServer, query: string, variabl
   })();
   return { collector, opened, close: () => abort.abort() };
 }
+
+/** Samples of one scrape of `/metrics`, by metric name with its labels as Prometheus writes them, such as `tandem_errors_total{code="NOT_FOUND"}`. */
+export type MetricSamples = Map<string, number>;
+
+/** Scrapes the server's `/metrics` and parses Prometheus's text format. */
+export async function scrapeMetrics(server: Pick<TestServer, 'url'>, token?: string): Promise<MetricSamples> {
+  const response = await fetch(new URL('/metrics', server.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (response.status !== 200) throw new Error(`GET /metrics returned ${response.status}: ${await response.text()}`);
+  const samples: MetricSamples = new Map();
+  for (const line of (await response.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}

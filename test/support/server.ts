@@ -70,6 +70,7 @@ export async function startServer(overrides: Partial<Settings> = {}, options: St
     redisUrl: (await useRedis) ? testRedisUrl : undefined,
     redisPrefix: `tandem-test-${randomUUID()}:`,
     presenceTtlSeconds: 30,
+    metricsToken: undefined,
     ...overrides,
   };
   const queries: string[] = [];
