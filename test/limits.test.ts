@@ -74,6 +74,25 @@ describe('document limits', () => {
     expect(sseErrors[0]!.extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', limit: 'GRAPHQL_MAX_DEPTH', max: 8 });
   });
 
+  it('explains a field merge check cut short', async () => {
+    const defaults = await startServer();
+    afterThisTest(() => defaults.stop());
+    // Within the default token and cost limits, but too many copies of one field for graphql-js to compare them all.
+    const repeated = `{ ${'__typename '.repeat(1_000)}}`;
+
+    const http = await graphql(defaults, repeated);
+    const client = socketClient(defaults);
+    afterThisTest(() => client.dispose());
+    const socket = subscribeSocket(client, repeated);
+    await socket.collector.done();
+
+    expect(http.errors, JSON.stringify(http.errors)).toHaveLength(1);
+    expect(http.errors![0]!.message).toMatch(/repeats the same fields so often .* Select each field once per selection set, or split the operation/);
+    expect(http.errors![0]!.extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX' });
+    const socketErrors = socket.collector.errors[0] as { message: string }[];
+    expect(socketErrors.map((error) => error.message)).toEqual(http.errors!.map((error) => error.message));
+  });
+
   it('default limits admit introspection', async () => {
     const defaults = await startServer();
     afterThisTest(() => defaults.stop());

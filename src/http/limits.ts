@@ -62,8 +62,27 @@ export function useDocumentLimits(limits: Limits, production: boolean): Plugin[]
       onParse: () => ({ result, replaceParseResult }) => {
         if (result instanceof GraphQLError) replaceParseResult(explainLimitError(result));
       },
+      onValidate: () => ({ result, setResult }) => {
+        if (result.some(isValidationAborted)) setResult(result.map((error) => (isValidationAborted(error) ? validationAbortedError(error) : error)));
+      },
     },
   ];
+}
+
+/**
+ * Returns true for graphql-js 16's bare "Validation aborted.", which its
+ * overlapping-fields rule raises when comparing a selection's fields
+ * exceeds an internal work budget, as a thousand copies of one field do.
+ */
+function isValidationAborted(error: Error): error is GraphQLError {
+  return error instanceof GraphQLError && error.message === 'Validation aborted.';
+}
+
+function validationAbortedError(error: GraphQLError): GraphQLError {
+  return new GraphQLError(
+    'The operation repeats the same fields so often that the server stopped checking whether they can be merged. Select each field once per selection set, or split the operation.',
+    { nodes: error.nodes, extensions: { code: 'OPERATION_TOO_COMPLEX' } },
+  );
 }
 
 /** Thrown by readBody for a body over the limit. */
