@@ -259,10 +259,13 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     void yoga(request, response);
   };
   const socketSessions = new SocketSessions(settings.limits.socketsPerUser);
-  services.closeSignedOutSockets = (userId, sessionId) => {
+  // Notices come from every instance, this one included.
+  // NOTE: a stream authenticated just before a sign-out committed, and
+  // registered just after its notice arrived, runs on until its token expires.
+  bus.onSignOut(({ userId, sessionId }) => {
     const closed = socketSessions.signedOut(userId, sessionId);
     if (closed > 0) logger.info({ userId, sessionId, closed }, 'closed the WebSockets of a signed-out session');
-  };
+  });
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,
   // such as a port in use, are not re-emitted on the WebSocket server.
   // A message over maxPayload closes its socket with 1009 (message too big).

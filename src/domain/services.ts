@@ -22,11 +22,6 @@ export interface Services {
   subscriptionQueueLimit: number;
   /** Counts of mutations and failed sign-ins. */
   rateLimits: RateLimits;
-  /**
-   * Closes this process's WebSockets of a signed-out session, or with
-   * `sessionId` null of all the user's sessions. Unset outside a server.
-   */
-  closeSignedOutSockets?: (userId: string, sessionId: string | null) => void;
 }
 
 /** The signed-in user on whose behalf an operation runs. */
