@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphqlData, socketClient, subscribeSocket } from './support/client.js';
+import { graphqlData, socketClient, subscribeSocket, subscribeSse } from './support/client.js';
 import { createCard, createTeam, mutate, signUp, type Team, type TestUser } from './support/fixtures.js';
 import { afterThisTest } from './support/processes.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -148,6 +148,16 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
       return { ...watch, closeCodes };
     }
 
+    /** Subscribes over SSE on `server`. */
+    async function sseOn(server: TestServer, token: string) {
+      const before = server.app.sseSessions.size;
+      const sse = subscribeSse(server, subscription, { b: team.boardId }, token);
+      sse.opened.catch(() => {});
+      afterThisTest(() => sse.close());
+      await waitUntil(() => server.app.sseSessions.size > before, 'the SSE subscription to start');
+      return sse;
+    }
+
     // Tokens live 15 minutes here, so a stream that ends within the 2 s below was ended by the notice.
     it('signOut closes sockets on the other instance', async () => {
       const { user, secondToken } = await viewerWithTwoSessions();
@@ -162,6 +172,30 @@ describe.skipIf(skipReason !== null)('Redis bus across instances', () => {
       await createCard(first, team.member.token, team.todoId, 'After one sign-out');
       await otherSession.collector.count(1);
       expect(otherSession.closeCodes).toEqual([]);
+    });
+
+    it('signOut everywhere ends SSE and sockets elsewhere', async () => {
+      const { user, secondToken } = await viewerWithTwoSessions();
+      const base = second.app.sseSessions.size;
+      const streams = [await sseOn(second, user.token), await sseOn(second, secondToken)];
+      const socket = await socketOn(second, secondToken);
+      const bystander = await sseOn(second, team.viewer.token);
+
+      await mutate(first, user.token, 'signOut', { everywhere: true }, '... on SignOutPayload { revokedSessions }');
+
+      for (const [index, stream] of streams.entries()) {
+        await stream.collector.done(2_000);
+        const errors = stream.collector.results.flatMap((result) => result.errors ?? []);
+        expect(errors.map((error) => error.extensions?.code), `stream ${index}`).toEqual(['UNAUTHENTICATED']);
+        expect(errors[0]!.message, `stream ${index}`).toMatch(/signed out/);
+      }
+      await waitUntil(() => socket.closeCodes.length > 0, 'the socket on the other instance to close', 2_000);
+      expect(socket.closeCodes).toEqual([4403]);
+      await createCard(first, team.member.token, team.todoId, 'After signing out everywhere');
+      await bystander.collector.count(1);
+      expect(bystander.collector.completed).toBe(false);
+      bystander.close();
+      await waitUntil(() => second.app.sseSessions.size === base, 'the SSE streams to be released');
     });
 
     it('ignores malformed sign-out notices', async () => {
