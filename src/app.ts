@@ -17,7 +17,9 @@ import { serveHealth } from './observability/health.js';
 import { InFlightRequests } from './http/in-flight.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { useMutationRateLimit } from './http/rate-limit-plugin.js';
+import { SessionStreams } from './http/session-streams.js';
 import { SocketSessions } from './http/socket-sessions.js';
+import { useSessionBoundStreams } from './http/sse-sessions.js';
 import { BodyTooLargeError, guardSocketMessages, originAllowed, readBody, sendBodyTooLarge, sendError, useDocumentLimits, useNoIntrospection } from './http/limits.js';
 import { createLogger, logScope, type Logger } from './observability/logger.js';
 import { httpTransport, Metrics, serveMetrics } from './observability/metrics.js';
@@ -67,6 +69,8 @@ export interface App {
   stop(): Promise<void>;
   /** Subscription executions shared between subscribers; `executions` counts them. */
   sharedExecutions: SharedExecutions;
+  /** SSE subscriptions of this process opened with an access token, ended at its expiry or sign-out. */
+  sseSessions: SessionStreams;
   /** Runs one pruning pass of the event logs now; returns the number of events deleted. */
   pruneEventLog(now?: Date): Promise<number>;
   services: Services;
@@ -200,6 +204,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const { metrics } = services;
 
   const sharedExecutions = new SharedExecutions();
+  const sseSessions = new SessionStreams();
   const yoga = createYoga<SocketContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -211,7 +216,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     // An allowed origin is echoed back; any other gets no CORS headers, so browsers block the response.
     cors: (request) =>
       originAllowed(request.headers.get('origin') ?? undefined, request.headers.get('host') ?? undefined, settings.corsOrigins) ? { origin: '*' } : false,
-    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), ...(settings.introspection ? [] : [useNoIntrospection()]), useOperationMetrics(metrics), useMutationRateLimit(), useEventScopedContext(forkContext, sharedExecutions), ...(options.plugins ?? [])],
+    plugins: [...useDocumentLimits(settings.limits, settings.nodeEnv === 'production'), ...(settings.introspection ? [] : [useNoIntrospection()]), useOperationMetrics(metrics), useMutationRateLimit(), useEventScopedContext(forkContext, sharedExecutions), useSessionBoundStreams(sseSessions), ...(options.plugins ?? [])],
     context: async (initial: YogaInitialContext & SocketContext) => {
       const credential = initial.connectionParams
         ? credentialFromSocket(initial.connectionParams, initial.params?.extensions)
@@ -221,6 +226,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         services,
         db,
         viewer: auth.viewer,
+        accessTokenExpiresAt: auth.expiresAt,
         authProblem: auth.problem,
         loaders: lazyLoaders(db),
         logger,
@@ -281,10 +287,14 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     void yoga(request, response);
   };
   const socketSessions = new SocketSessions(settings.limits.socketsPerUser);
-  services.closeSignedOutSockets = (userId, sessionId) => {
+  // Notices come from every instance, this one included.
+  // NOTE: a stream authenticated just before a sign-out committed, and
+  // registered just after its notice arrived, runs on until its token expires.
+  bus.onSignOut(({ userId, sessionId }) => {
     const closed = socketSessions.signedOut(userId, sessionId);
-    if (closed > 0) logger.info({ userId, sessionId, closed }, 'closed the WebSockets of a signed-out session');
-  };
+    const ended = sseSessions.signedOut(userId, sessionId);
+    if (closed > 0 || ended > 0) logger.info({ userId, sessionId, closedSockets: closed, endedSseStreams: ended }, 'ended the streams of a signed-out session');
+  });
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,
   // such as a port in use, are not re-emitted on the WebSocket server.
   // A message over maxPayload closes its socket with 1009 (message too big).
@@ -394,6 +404,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   return {
     services,
     sharedExecutions,
+    sseSessions,
     pruneEventLog: (now) => pruneEventLog(db, retention, logger, now),
     start: () =>
       new Promise((resolve, reject) => {

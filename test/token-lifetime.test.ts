@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { refreshingAccessToken, TandemClient, type BoardEvent, type ReceivedError } from '../sdk/index.js';
-import { graphqlData, socketClient, subscribeSocket } from './support/client.js';
-import { createCard, createTeam, mutate, signUp } from './support/fixtures.js';
+import { graphqlData, socketClient, subscribeSocket, subscribeSse, type Collector, type GraphQLResponse } from './support/client.js';
+import { createCard, createTeam, mutate, signUp, type TestUser } from './support/fixtures.js';
 import { afterThisTest, waitFor } from './support/processes.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -92,5 +92,145 @@ describe('sign-out', () => {
 
     await waitFor(() => codes.length > 0, () => 'the socket to close', 2_000);
     expect(codes).toEqual([4403]);
+  });
+});
+
+const boardEvents = 'subscription($b: ID!) { boardEvents(boardId: $b) { sequence ... on CardCreatedEvent { card { title } } } }';
+
+/** Counts of what a server keeps for its SSE subscriptions; each must return to its start value once they end. */
+function holdings(target: TestServer) {
+  return { streams: target.app.sseSessions.size, timers: target.app.sseSessions.pendingTimers(), busListeners: target.app.services.bus.listenerCount() };
+}
+
+/** Opens an SSE subscription to the board's events and waits until it is live. */
+async function openSse(target: TestServer, token: string, boardId: string) {
+  const before = holdings(target);
+  const sse = subscribeSse(target, boardEvents, { b: boardId }, token);
+  // Closing before the response headers arrive rejects `opened`; the collector reports the rest.
+  sse.opened.catch(() => {});
+  afterThisTest(() => sse.close());
+  await waitFor(
+    () => target.app.sseSessions.size > before.streams && target.app.services.bus.listenerCount() > before.busListeners,
+    () => `the SSE subscription to go live; ${JSON.stringify(holdings(target))}`,
+    5_000,
+  );
+  return sse;
+}
+
+function errorsOf(collector: Collector<GraphQLResponse>) {
+  return collector.results.flatMap((result) => result.errors ?? []);
+}
+
+function titlesOf(collector: Collector<GraphQLResponse>): string[] {
+  return collector.results.flatMap((result) => (result.data?.boardEvents.card ? [result.data.boardEvents.card.title as string] : []));
+}
+
+describe('SSE subscription lifetime', () => {
+  it('ends at token expiry with UNAUTHENTICATED', { timeout: 15_000 }, async () => {
+    const team = await createTeam(server);
+    const base = holdings(server);
+    const opened = Date.now();
+    const sse = await openSse(server, team.member.token, team.boardId);
+    await createCard(server, team.owner.token, team.todoId, 'Before expiry');
+    await sse.collector.count(1);
+
+    await sse.collector.done(5_000);
+
+    expect(Date.now() - opened).toBeLessThan(4_500);
+    expect(titlesOf(sse.collector)).toEqual(['Before expiry']);
+    const errors = errorsOf(sse.collector);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(errors[0]!.message).toMatch(/access token of this subscription expired/);
+    expect(errors[0]!.message).toMatch(/fresh access token .*`after` set to the cursor of the last event received/);
+    await waitFor(() => JSON.stringify(holdings(server)) === JSON.stringify(base), () => `the stream's timer and listeners to go; ${JSON.stringify(holdings(server))}`, 2_000);
+  });
+});
+
+describe('SSE subscriptions and sign-out', () => {
+  // Tokens here live 15 minutes, so none expires during a test.
+  let longLived: TestServer;
+  beforeAll(async () => {
+    longLived = await startServer();
+  });
+  afterAll(() => longLived.stop());
+
+  async function signIn(user: TestUser): Promise<string> {
+    const result = await mutate(longLived, undefined, 'signIn', { email: user.email, password: 'correct horse battery' }, '... on AuthPayload { accessToken }');
+    expect(result.__typename).toBe('AuthPayload');
+    return result.accessToken;
+  }
+
+  it('signOut ends only that session', async () => {
+    const team = await createTeam(longLived);
+    const base = holdings(longLived);
+    const secondSession = await signIn(team.member);
+    const signedOut = await openSse(longLived, team.member.token, team.boardId);
+    const otherSession = await openSse(longLived, secondSession, team.boardId);
+    const otherUser = await openSse(longLived, team.owner.token, team.boardId);
+
+    const result = await mutate(longLived, team.member.token, 'signOut', {}, '... on SignOutPayload { revokedSessions }');
+    expect(result.revokedSessions).toBe(1);
+
+    await signedOut.collector.done(2_000);
+    const errors = errorsOf(signedOut.collector);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(errors[0]!.message).toMatch(/session of this access token was signed out/);
+    await createCard(longLived, team.owner.token, team.todoId, 'After sign-out');
+    await otherSession.collector.until(() => titlesOf(otherSession.collector).includes('After sign-out'), 'the other session to get the card');
+    await otherUser.collector.until(() => titlesOf(otherUser.collector).includes('After sign-out'), 'the other user to get the card');
+    expect(otherSession.collector.completed).toBe(false);
+    expect(otherUser.collector.completed).toBe(false);
+    expect(titlesOf(signedOut.collector)).toEqual([]);
+
+    otherSession.close();
+    otherUser.close();
+    await waitFor(() => JSON.stringify(holdings(longLived)) === JSON.stringify(base), () => `every stream's timer and listeners to go; ${JSON.stringify(holdings(longLived))}`, 2_000);
+  });
+
+  it('signOut everywhere ends every session', async () => {
+    const team = await createTeam(longLived);
+    const secondSession = await signIn(team.member);
+    const streams = [await openSse(longLived, team.member.token, team.boardId), await openSse(longLived, secondSession, team.boardId)];
+
+    await mutate(longLived, team.member.token, 'signOut', { everywhere: true }, '... on SignOutPayload { revokedSessions }');
+
+    for (const [index, stream] of streams.entries()) {
+      await stream.collector.done(2_000);
+      expect(errorsOf(stream.collector).map((error) => error.extensions?.code), `stream ${index}`).toEqual(['UNAUTHENTICATED']);
+    }
+  });
+
+  it('releases timers and listeners however a stream ends', async () => {
+    const team = await createTeam(longLived);
+    const base = holdings(longLived);
+    const backToBase = (description: string) =>
+      waitFor(() => JSON.stringify(holdings(longLived)) === JSON.stringify(base), () => `${description}; holding ${JSON.stringify(holdings(longLived))}, started with ${JSON.stringify(base)}`, 5_000);
+
+    // Closed by the client: some at once, some once live.
+    const early = Array.from({ length: 3 }, () => subscribeSse(longLived, boardEvents, { b: team.boardId }, team.viewer.token));
+    for (const request of early) {
+      request.opened.catch(() => {});
+      request.close();
+    }
+    const live = [];
+    for (let index = 0; index < 4; index += 1) live.push(await openSse(longLived, team.viewer.token, team.boardId));
+    expect(longLived.app.sseSessions.pendingTimers()).toBeGreaterThanOrEqual(base.timers + 4);
+    for (const request of live) request.close();
+    await backToBase('streams closed by the client to be released');
+
+    // Ended by an error: the subscriber is removed from the workspace.
+    const leaving = await openSse(longLived, team.member.token, team.boardId);
+    await mutate(longLived, team.owner.token, 'removeMember', { workspaceId: team.workspaceId, userId: team.member.id }, '');
+    await leaving.collector.done(2_000);
+    expect(errorsOf(leaving.collector).map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    await backToBase('a stream ended by FORBIDDEN to be released');
+
+    // Ended by its session.
+    const signingOut = await openSse(longLived, team.viewer.token, team.boardId);
+    await mutate(longLived, team.viewer.token, 'signOut', {}, '... on SignOutPayload { revokedSessions }');
+    await signingOut.collector.done(2_000);
+    await backToBase('a signed-out stream to be released');
   });
 });

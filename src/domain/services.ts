@@ -25,11 +25,6 @@ export interface Services {
   rateLimits: RateLimits;
   /** Prometheus metrics of this server, served at /metrics. */
   metrics: Metrics;
-  /**
-   * Closes this process's WebSockets of a signed-out session, or with
-   * `sessionId` null of all the user's sessions. Unset outside a server.
-   */
-  closeSignedOutSockets?: (userId: string, sessionId: string | null) => void;
 }
 
 /** The signed-in user on whose behalf an operation runs. */

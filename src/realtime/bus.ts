@@ -2,6 +2,21 @@ import type { BoardEventRecord } from './events.js';
 
 export type BusListener = (event: BoardEventRecord) => void;
 
+/**
+ * A sign-out that every instance must act on: the streams of the session
+ * `sessionId` of `userId` end, or with `sessionId` null those of all the
+ * user's sessions.
+ */
+export interface SignOutNotice {
+  userId: string;
+  sessionId: string | null;
+}
+
+export type SignOutListener = (notice: SignOutNotice) => void;
+
+/** Name under which sign-out notices travel, beside the `board:<id>` topics; listener errors are reported with it. */
+export const signOutTopic = 'session:signed-out';
+
 /** Removes a listener when called; `ready` settles once the bus delivers the topic to it. */
 export interface BusSubscription {
   (): void;
@@ -27,6 +42,16 @@ export interface EventBus {
    * never disconnects.
    */
   onReconnect(listener: () => void): () => void;
+  /**
+   * Sends a sign-out notice to every instance. Call only after the
+   * revocation committed. Listeners on this instance run before it returns,
+   * even while Redis is down. A notice is not stored, so an instance that
+   * misses it (its Redis connection down) ends those streams only when their
+   * access tokens expire.
+   */
+  publishSignOut(notice: SignOutNotice): void;
+  /** Registers a listener for sign-out notices from every instance; the returned function removes it. */
+  onSignOut(listener: SignOutListener): () => void;
   /** False while the bus cannot deliver (its connection is down). */
   healthy(): boolean;
   /** Number of registered listeners across all topics; leak checks compare it. */
@@ -45,6 +70,7 @@ export function createMemoryBus(onListenerError: (error: unknown, topic: string)
   // An entry per subscription, so the same function subscribed twice counts twice.
   const topics = new Map<string, Set<{ listener: BusListener; active: boolean }>>();
   let listeners = 0;
+  const signOutListeners = new Set<SignOutListener>();
 
   return {
     publish(topic, event) {
@@ -80,6 +106,21 @@ export function createMemoryBus(onListenerError: (error: unknown, topic: string)
         },
         { ready: Promise.resolve() },
       );
+    },
+    publishSignOut(notice) {
+      for (const listener of [...signOutListeners]) {
+        try {
+          listener(notice);
+        } catch (error) {
+          onListenerError(error, signOutTopic);
+        }
+      }
+    },
+    onSignOut(listener) {
+      // A wrapper, so the same function registered twice is called twice, as with subscribe.
+      const entry: SignOutListener = (notice) => listener(notice);
+      signOutListeners.add(entry);
+      return () => signOutListeners.delete(entry);
     },
     onReconnect: () => () => {},
     healthy: () => true,

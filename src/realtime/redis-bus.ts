@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
-import { createMemoryBus, type EventBus } from './bus.js';
+import { createMemoryBus, signOutTopic, type EventBus, type SignOutNotice } from './bus.js';
 import type { BoardEventRecord } from './events.js';
 
 /** Thrown when Redis cannot be reached at start; the message names REDIS_URL. */
@@ -60,6 +61,8 @@ export interface RedisBusOptions {
  *
  * Events published here reach this instance's subscribers through Redis
  * too, so every instance receives each channel's events in one order.
+ * Sign-out notices instead reach this instance's listeners at once, and
+ * the others through the channel `<prefix>session:signed-out`.
  */
 export async function createRedisBus(options: RedisBusOptions): Promise<EventBus> {
   const { url, prefix, logger } = options;
@@ -69,8 +72,23 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   /** Per topic, the SUBSCRIBE that Redis has confirmed, or will. */
   const confirmed = new Map<string, Promise<void>>();
   const reconnectListeners = new Set<() => void>();
+  const signOutChannel = prefix + signOutTopic;
+  // Marks this instance's notices, which its listeners have had already.
+  const origin = randomUUID();
+  try {
+    // Every instance listens for sign-outs from its start.
+    await subscriber.subscribe(signOutChannel);
+  } catch (error) {
+    publisher.disconnect();
+    subscriber.disconnect();
+    throw new BusConnectionError(`Subscribing to the Redis channel ${signOutChannel} at REDIS_URL=${redactRedisUrl(url)} failed: ${(error as Error).message.replace(/\.$/, '')}. Check that the Redis user in REDIS_URL may run SUBSCRIBE.`, { cause: error });
+  }
 
   subscriber.on('message', (channel: string, message: string) => {
+    if (channel === signOutChannel) {
+      receiveSignOut(message);
+      return;
+    }
     let event: BoardEventRecord;
     try {
       event = JSON.parse(message) as BoardEventRecord;
@@ -85,12 +103,27 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     }
     local.publish(channel.slice(prefix.length), event);
   });
+
+  function receiveSignOut(message: string): void {
+    let notice: SignOutNotice & { origin: string };
+    try {
+      notice = JSON.parse(message) as SignOutNotice & { origin: string };
+      if (typeof notice !== 'object' || notice === null || typeof notice.origin !== 'string' || typeof notice.userId !== 'string' || (notice.sessionId !== null && typeof notice.sessionId !== 'string')) {
+        throw new Error('not a sign-out notice: expected {"origin", "userId", "sessionId"} with strings, sessionId may be null');
+      }
+    } catch (error) {
+      logger.warn({ err: error, channel: signOutChannel }, 'ignored a malformed message on a Redis channel');
+      return;
+    }
+    if (notice.origin === origin) return;
+    local.publishSignOut({ userId: notice.userId, sessionId: notice.sessionId });
+  }
   subscriber.on('ready', () => {
     down = false;
     // Subscribe again before the streams look for missed events, so nothing
     // committed between their look and the subscription is lost.
-    const channels = [...counts.keys()].map((topic) => prefix + topic);
-    const resubscribed = channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve();
+    const channels = [signOutChannel, ...[...counts.keys()].map((topic) => prefix + topic)];
+    const resubscribed = subscriber.subscribe(...channels);
     resubscribed
       .catch((error: Error) => logger.warn({ err: error }, 'subscribing again after a Redis reconnect failed'))
       .finally(() => {
@@ -141,6 +174,14 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       };
       return Object.assign(release, { ready: confirmed.get(topic) ?? Promise.resolve() });
     },
+    publishSignOut(notice) {
+      local.publishSignOut(notice);
+      const message = JSON.stringify({ origin, userId: notice.userId, sessionId: notice.sessionId });
+      publisher.publish(signOutChannel, message).catch((error: Error) => {
+        logger.warn({ err: error, userId: notice.userId, sessionId: notice.sessionId }, 'publishing a sign-out to Redis failed; streams of that session on other instances end when their access tokens expire');
+      });
+    },
+    onSignOut: (listener) => local.onSignOut(listener),
     onReconnect(listener) {
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);

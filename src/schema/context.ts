@@ -51,6 +51,11 @@ export interface Context {
   db: Database;
   /** The signed-in user, or null. */
   viewer: Actor | null;
+  /**
+   * Expiry of the access token that authenticated `viewer`, in seconds since
+   * the epoch; unset without a viewer. SSE subscriptions end then.
+   */
+  accessTokenExpiresAt?: number;
   /** Reason a presented token was rejected, shown by resolvers that need a viewer. */
   authProblem: string | null;
   loaders: Loaders;

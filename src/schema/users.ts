@@ -94,8 +94,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireViewer(ctx);
       const revokedSessions = await accounts.signOut(ctx.services, viewer, { everywhere: input?.everywhere });
-      // Sockets on other instances keep running until their token expires (ACCESS_TOKEN_TTL_SECONDS).
-      ctx.services.closeSignedOutSockets?.(viewer.userId, input?.everywhere ? null : viewer.sessionId);
+      // After the commit, so that an instance acting on the notice finds the session revoked.
+      ctx.services.bus.publishSignOut({ userId: viewer.userId, sessionId: input?.everywhere ? null : viewer.sessionId });
       return { revokedSessions };
     },
   }),
