@@ -301,3 +301,21 @@ describe(`${testDatabase} migration check`, () => {
     ]);
   });
 });
+
+describe(`${testDatabase} migrations at start`, () => {
+  it.runIf(testDatabase === 'postgresql')('report one applier for concurrent starts', { timeout: 120_000 }, async () => {
+    const url = await createEmptyDatabase('concurrent');
+
+    // Two instances starting at once both find the migrations pending; the advisory lock lets one apply them.
+    const reports = await Promise.all([migrateDatabase(url), migrateDatabase(url)]);
+
+    const committed = fs
+      .readdirSync(path.join(prismaFolder, 'migrations'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+    const appliers = reports.filter((applied) => applied.length > 0);
+    expect(appliers).toHaveLength(1);
+    expect(appliers[0]).toEqual(committed);
+  });
+});

@@ -84,8 +84,9 @@ export async function migrateDatabase(databaseUrl: string): Promise<string[]> {
   const cli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
   const where = describeDatabase(url);
   try {
-    await runMigrateDeploy(cli, kind, url);
-    return pending;
+    const output = await runMigrateDeploy(cli, kind, url);
+    // Another instance starting at the same time may have applied them first.
+    return /No pending migrations to apply/.test(output) ? [] : pending;
   } catch (error) {
     const detail = error instanceof CliError ? error.output.trim() : '';
     // The driver adapter reports SQLITE_BUSY as a "SocketTimeout" the CLI cannot name.
@@ -112,14 +113,14 @@ class CliError extends Error {
 const deployed = /All migrations have been successfully applied|No pending migrations to apply/;
 
 /**
- * Runs `prisma migrate deploy` and resolves when it has reported success.
+ * Runs `prisma migrate deploy` and resolves with its output when it has reported success.
  *
  * NOTE: on PostgreSQL the CLI's WebAssembly schema engine leaves a 10-second
  * timer behind, which keeps the process alive after its work is done. Once it
  * has printed its success line and has not exited half a second later, it is
  * stopped, so a start with migrations to apply does not wait 10 seconds more.
  */
-function runMigrateDeploy(cli: string, kind: DatabaseKind, url: string): Promise<void> {
+function runMigrateDeploy(cli: string, kind: DatabaseKind, url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(projectRoot, 'prisma', kind, 'prisma.config.ts')], {
       cwd: projectRoot,
@@ -144,7 +145,7 @@ function runMigrateDeploy(cli: string, kind: DatabaseKind, url: string): Promise
     child.once('exit', (code, signal) => {
       clearTimeout(limit);
       clearTimeout(linger);
-      if (code === 0 || succeeded) resolve();
+      if (code === 0 || succeeded) resolve(output);
       else reject(new CliError(`prisma migrate deploy exited with ${code ?? signal}`, output));
     });
   });
