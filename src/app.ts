@@ -38,6 +38,7 @@ import { createErrorMasker } from './schema/mask-errors.js';
 import { DemoPage } from './http/demo.js';
 import { renderLocalGraphiQL, serveGraphiQLAsset } from './http/graphiql.js';
 import { replaceResultWithMarker, spliceResultsOnSend } from './http/shared-json.js';
+import { ServerSocket } from './http/server-socket.js';
 import { nextMessageSink } from './http/socket-sink.js';
 import { SharedExecutions, useEventScopedContext } from './schema/subscribe.js';
 
@@ -98,12 +99,15 @@ function withoutHttp(error: GraphQLError): GraphQLError {
 }
 
 /**
- * Counts errors that graphql-ws sends without execution: parse and
- * validation errors, which Yoga's error masking does not process on this path.
+ * Returns a syntax error of a WebSocket operation with the code that Yoga
+ * gives it over HTTP, which Yoga adds to HTTP requests only, and counts it:
+ * Yoga's error masking, which counts it over HTTP, is not on this path.
  */
-function countedErrors(metrics: Metrics, errors: readonly GraphQLError[]): GraphQLError[] {
-  for (const error of errors) metrics.errorSent(String(error.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED'));
-  return [...errors];
+function parseFailure(error: GraphQLError, metrics: Metrics): GraphQLError {
+  const code = error.extensions.code ?? 'GRAPHQL_PARSE_FAILED';
+  metrics.errorSent(String(code));
+  if (error.extensions.code !== undefined) return error;
+  return new GraphQLError(error.message, { source: error.source, positions: error.positions, originalError: error.originalError, extensions: { ...error.extensions, code } });
 }
 
 /** Extra fields of the initial context when an operation arrives over WebSocket. */
@@ -298,7 +302,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   // Upgrades are routed by hand (noServer), so errors of the HTTP server,
   // such as a port in use, are not re-emitted on the WebSocket server.
   // A message over maxPayload closes its socket with 1009 (message too big).
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: settings.limits.socketMessageBytes });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: settings.limits.socketMessageBytes, WebSocket: ServerSocket });
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== graphqlPath) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
@@ -321,7 +325,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     metrics.connectionOpened('websocket');
     socket.once('close', (code: number) => {
       metrics.connectionClosed('websocket');
-      metrics.socketClosed(code);
+      metrics.socketClosed((socket as ServerSocket).sentCloseCode ?? code);
     });
   });
   // Registered last, so its wrapper runs first: every event of the socket, graphql-ws's handling included, logs with its id.
@@ -369,11 +373,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
           document = enveloped.parse(payload.query);
         } catch (error) {
           // Returned, a syntax error fails this operation only; thrown, it would close the socket with 4500.
-          if (error instanceof GraphQLError) return countedErrors(metrics, [withoutHttp(error)]);
+          if (error instanceof GraphQLError) return [parseFailure(withoutHttp(error), metrics)];
           throw error;
         }
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return countedErrors(metrics, errors.map(withoutHttp));
+        if (errors.length > 0) return errors.map(withoutHttp);
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,

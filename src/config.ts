@@ -183,7 +183,11 @@ const environment = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected redis://HOST:PORT or rediss://HOST:PORT' }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('tandem:'),
   PRESENCE_TTL_SECONDS: integer(2, 3_600).default(30),
-  METRICS_TOKEN: z.string().regex(/^\S{16,}$/, { message: 'expected at least 16 characters without spaces' }).optional(),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^\S*$/, { message: 'expected a token without spaces, as it is sent after "Bearer "' })
+    .min(16, { message: 'expected at least 16 characters' })
+    .optional(),
 });
 
 /** The environment variables that Tandem reads, as keys. */

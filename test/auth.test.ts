@@ -398,6 +398,18 @@ describe('authentication', () => {
       expect(viewer.message).toMatch(/invalid/);
     });
 
+    it('Bearer without a token is explained', async () => {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer ' },
+        body: JSON.stringify({ query: meQuery }),
+      });
+      const viewer = ((await response.json()) as { data: { me: { code: string; message: string } } }).data.me;
+
+      expect(viewer.code).toBe('UNAUTHENTICATED');
+      expect(viewer.message).toMatch(/no token after `Bearer`/);
+    });
+
     it('token from another secret is rejected', async () => {
       const account = await newAccount('Forged');
       const token = await signAccessToken('another-secret-another-secret-another-secret', accessClaims(account.accessToken), nowSeconds() + 600);

@@ -27,8 +27,8 @@ describe('loadSettings', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
     ['TOKEN_SECRET', 'short', /TOKEN_SECRET=\(hidden\): expected at least 32 characters/],
     ['ACCESS_TOKEN_TTL_SECONDS', '5', /ACCESS_TOKEN_TTL_SECONDS="5": expected at least 10/],
-    ['METRICS_TOKEN', 'short', /METRICS_TOKEN=\(hidden\): expected at least 16 characters without spaces/],
-    ['METRICS_TOKEN', 'a token with spaces in it', /METRICS_TOKEN=\(hidden\): expected at least 16 characters without spaces/],
+    ['METRICS_TOKEN', 'short', /METRICS_TOKEN=\(hidden\): expected at least 16 characters/],
+    ['METRICS_TOKEN', 'a token with spaces in it', /METRICS_TOKEN=\(hidden\): expected a token without spaces, as it is sent after "Bearer "/],
   ])('rejects %s=%s', (name, value, message) => {
     expect(() => loadSettings({ [name]: value })).toThrow(ConfigError);
     expect(() => loadSettings({ [name]: value })).toThrow(message);

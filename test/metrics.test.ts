@@ -87,6 +87,7 @@ describe('metrics endpoint', () => {
     expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
     expect(await missing.text()).toMatch(/Authorization: Bearer <METRICS_TOKEN>/);
     expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toMatch(/does not match METRICS_TOKEN/);
     expect(right.status).toBe(200);
     expect(await right.text()).toContain('tandem_errors_total{code="UNAUTHENTICATED"} 2');
   });
@@ -168,6 +169,19 @@ describe('realtime metrics', () => {
     const expected = { 'tandem_websocket_closes_total{code="4401"}': 1 };
     expect(await growthOnceSettled(before, expected)).toEqual(expected);
   });
+
+  it('counts the 1009 of an oversized message', async () => {
+    const before = await scrapeMetrics(server);
+    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    socket.send('x'.repeat(server.settings.limits.socketMessageBytes + 1));
+
+    expect(await closed).toBe(1009);
+    // ws ends the connection without waiting for the client's close frame, so the close event on the server reports 1006.
+    const expected = { 'tandem_websocket_closes_total{code="1009"}': 1, 'tandem_websocket_closes_total{code="1006"}': 0 };
+    expect(await growthOnceSettled(before, expected)).toEqual(expected);
+  });
 });
 
 describe('operation metrics', () => {
@@ -203,12 +217,15 @@ describe('operation metrics', () => {
     const blank = await mutate(server, team.owner.token, 'createCard', { columnId: team.todoId, title: '   ' }, '... on Error { code }');
     // A GraphQL error from a field that needs a viewer.
     const anonymous = await graphql(server, '{ workspaces { edges { cursor } } }');
-    // A syntax error over HTTP and a validation error over WebSocket.
+    // A syntax error and a validation error over HTTP, and the same over WebSocket.
     const broken = await graphql(server, '{ viewer {');
+    const unknownField = await graphql(server, '{ noSuchField }');
     const client = socketClient(server, team.member.token);
     afterThisTest(() => client.dispose());
     const invalid = subscribeSocket(client, 'subscription { noSuchField }');
     await invalid.collector.done();
+    const unparsable = subscribeSocket(client, 'subscription { boardEvents(');
+    await unparsable.collector.done();
     // A body over HTTP_MAX_BODY_BYTES.
     const large = await fetch(server.url, {
       method: 'POST',
@@ -219,13 +236,16 @@ describe('operation metrics', () => {
     expect(blank.code).toBe('VALIDATION_FAILED');
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(broken.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(unknownField.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(invalid.collector.errors).toHaveLength(1);
+    // The same code as over HTTP, which graphql-ws alone would leave out.
+    expect((unparsable.collector.errors[0] as { extensions?: { code?: string } }[])[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
     expect(large.status).toBe(413);
     const expected = {
       'tandem_errors_total{code="VALIDATION_FAILED"}': 1,
       'tandem_errors_total{code="UNAUTHENTICATED"}': 1,
-      'tandem_errors_total{code="GRAPHQL_PARSE_FAILED"}': 1,
-      'tandem_errors_total{code="GRAPHQL_VALIDATION_FAILED"}': 1,
+      'tandem_errors_total{code="GRAPHQL_PARSE_FAILED"}': 2,
+      'tandem_errors_total{code="GRAPHQL_VALIDATION_FAILED"}': 2,
       'tandem_errors_total{code="PAYLOAD_TOO_LARGE"}': 1,
     };
     expect(await growthOnceSettled(before, expected)).toEqual(expected);

@@ -141,6 +141,7 @@ describe('SSE subscription lifetime', () => {
     const errors = errorsOf(sse.collector);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(errors[0]!.extensions?.reason).toBe('TOKEN_EXPIRED');
     expect(errors[0]!.message).toMatch(/access token of this subscription expired/);
     expect(errors[0]!.message).toMatch(/fresh access token .*`after` set to the cursor of the last event received/);
     await waitFor(() => JSON.stringify(holdings(server)) === JSON.stringify(base), () => `the stream's timer and listeners to go; ${JSON.stringify(holdings(server))}`, 2_000);
@@ -176,6 +177,7 @@ describe('SSE subscriptions and sign-out', () => {
     const errors = errorsOf(signedOut.collector);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(errors[0]!.extensions?.reason).toBe('SIGNED_OUT');
     expect(errors[0]!.message).toMatch(/session of this access token was signed out/);
     await createCard(longLived, team.owner.token, team.todoId, 'After sign-out');
     await otherSession.collector.until(() => titlesOf(otherSession.collector).includes('After sign-out'), 'the other session to get the card');

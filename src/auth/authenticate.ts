@@ -22,6 +22,9 @@ export async function authenticate(services: Services, credential: unknown): Pro
   if (typeof credential !== 'string') {
     return { viewer: null, problem: 'The authorization value must be a string of the form `Bearer <access token>`.' };
   }
+  if (/^Bearer$/i.test(credential.trim())) {
+    return { viewer: null, problem: 'The authorization value has no token after `Bearer`; send `Bearer <access token>`, with the accessToken from signIn or refreshSession.' };
+  }
   const match = /^(?:Bearer\s+)?(\S+)$/i.exec(credential.trim());
   if (!match) return { viewer: null, problem: 'The authorization value must have the form `Bearer <access token>`.' };
   try {

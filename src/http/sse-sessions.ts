@@ -11,7 +11,9 @@ function sessionEndedResult(reason: SessionEnd): ExecutionResult {
     reason === 'expired'
       ? 'The access token of this subscription expired, so it ended. Subscribe again with a fresh access token from refreshSession, with `after` set to the cursor of the last event received.'
       : 'The session of this access token was signed out, so this subscription ended; sign in again.';
-  return { errors: [new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } })] };
+  // `reason` lets a client tell the two apart without reading the message: refresh after one, sign in after the other.
+  const extensions = { code: ErrorCode.UNAUTHENTICATED, reason: reason === 'expired' ? 'TOKEN_EXPIRED' : 'SIGNED_OUT' };
+  return { errors: [new GraphQLError(message, { extensions })] };
 }
 
 /**

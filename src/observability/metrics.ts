@@ -5,8 +5,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 /**
  * How a client talks to the server: a WebSocket (graphql-ws), a streaming
- * HTTP response (Server-Sent Events, or the multipart responses Apollo
- * Client asks for), or a plain HTTP request.
+ * HTTP response (Server-Sent Events, or the multipart responses that Apollo
+ * Client requests), or a plain HTTP request.
  */
 export type Transport = 'websocket' | 'sse' | 'multipart' | 'http';
 
@@ -38,8 +38,8 @@ function countsByTransport(): Record<Transport, number> {
  * several servers in one process (as in tests) keep separate counts.
  *
  * Counts that change on every delivered event are plain numbers, read when
- * Prometheus scrapes, because a prom-client counter with a label took about
- * 100 ns per increment in a micro-benchmark on a 2-core machine, which a
+ * Prometheus scrapes. In a micro-benchmark on a 2-core machine, a
+ * prom-client counter with a label took about 100 ns per increment, which a
  * fan-out of tens of thousands of deliveries per second would notice. The
  * delivery lag is a prom-client histogram (about 220 ns per observation there).
  */
@@ -128,7 +128,7 @@ export class Metrics {
     });
     this.socketCloses = new Counter({
       name: 'tandem_websocket_closes_total',
-      help: 'WebSockets closed, by close code (1000 normal, 1001 going away, 4001 token expired, 4403 signed out; docs/PROTOCOL.md lists them all).',
+      help: 'WebSockets closed, by the close code the server sent, else the one the client sent (1006: no close frame). docs/PROTOCOL.md lists the codes.',
       labelNames: ['code'],
       registers,
     });
@@ -203,9 +203,11 @@ export async function serveMetrics(request: IncomingMessage, response: ServerRes
   if ((request.url ?? '').split('?')[0] !== '/metrics') return false;
   if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
     metrics.errorSent('UNAUTHENTICATED');
-    response
-      .writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"' })
-      .end('The metrics need the header Authorization: Bearer <METRICS_TOKEN>.\n');
+    const problem =
+      request.headers.authorization === undefined
+        ? 'The metrics need the header Authorization: Bearer <METRICS_TOKEN>.'
+        : 'The bearer token in Authorization does not match METRICS_TOKEN; send the value the server was started with.';
+    response.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"' }).end(`${problem}\n`);
     return true;
   }
   const body = await metrics.registry.metrics();

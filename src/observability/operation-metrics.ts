@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, type ExecutionArgs } from 'graphql';
+import { getOperationAST, Kind, type ExecutionArgs, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { errorMetricsScope, severalMutations, type Metrics } from './metrics.js';
 
@@ -12,13 +12,18 @@ function mutationLabel(args: ExecutionArgs): string | undefined {
 }
 
 /**
- * Envelop plugin that times mutation operations, and runs every execution
- * inside `errorMetricsScope`, so the typed errors it resolves are counted
- * in `metrics`. Mutation names come from the validated document, so the
+ * Envelop plugin that counts validation errors, times mutation operations,
+ * and runs every execution inside `errorMetricsScope`, so the typed errors
+ * it resolves are counted in `metrics`. Mutation names come from the validated document, so the
  * label takes only the schema's mutation field names.
  */
 export function useOperationMetrics(metrics: Metrics): Plugin {
   return {
+    // Yoga sends validation errors without passing them through its error
+    // masking, over HTTP and SSE as over WebSocket, so they are counted here.
+    onValidate: () => ({ result }) => {
+      for (const error of result) metrics.errorSent(String((error as GraphQLError).extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'));
+    },
     onExecute({ args, executeFn, setExecuteFn }) {
       setExecuteFn((executionArgs) => errorMetricsScope.run(metrics, () => executeFn(executionArgs)));
       const mutation = mutationLabel(args as ExecutionArgs);

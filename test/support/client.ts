@@ -4,7 +4,7 @@ import type { TestServer } from './server.js';
 
 export interface GraphQLResponse<T = any> {
   data?: T;
-  errors?: { message: string; path?: string[]; extensions?: { code?: string; field?: string } }[];
+  errors?: { message: string; path?: string[]; extensions?: { code?: string; field?: string; reason?: string } }[];
 }
 
 /** POSTs one operation over HTTP, as a browser or curl would. */
