@@ -99,6 +99,15 @@ describe('graphql-ws protocol guards', () => {
     { case: 'a JSON array', frame: '[1, 2, 3]' },
     { case: 'a next message from the client', frame: JSON.stringify({ id: 'x', type: 'next', payload: {} }) },
   ];
+  it('string connection_init payload closes 4400', async () => {
+    const raw = await rawSocket();
+    raw.sendFrames(JSON.stringify({ type: 'connection_init', payload: 'Bearer token' }));
+
+    const { code, reason } = await raw.closed;
+    expect(code).toBe(4400);
+    expect(reason).toBe('Invalid connection_init: payload must be an object, such as {"authorization": "Bearer <token>"}.');
+  });
+
   for (const { case: name, frame } of malformed) {
     it(`${name} closes 4400`, async () => {
       const raw = await rawSocket();

@@ -144,9 +144,14 @@ export function guardSocketMessages(socket: WebSocket, logger: Logger, maxBytes:
       // graphql-ws closes with 4500 (internal error) for a message only a
       // server sends, such as `next`, so the client would retry its mistake.
       // It is a malformed message, so it gets 4400 instead.
-      const type = messageType(args[0]);
-      if (type !== undefined && serverOnlyTypes.has(type)) {
-        socket.close(4400, `Invalid message: a client does not send ${type} messages.`);
+      const message = parseMessage(args[0]);
+      if (message?.type !== undefined && serverOnlyTypes.has(message.type)) {
+        socket.close(4400, `Invalid message: a client does not send ${message.type} messages.`);
+        return true;
+      }
+      // graphql-ws would close with a bare "Invalid message received".
+      if (message?.type === 'connection_init' && message.payload != null && typeof message.payload !== 'object') {
+        socket.close(4400, 'Invalid connection_init: payload must be an object, such as {"authorization": "Bearer <token>"}.');
         return true;
       }
     }
@@ -157,10 +162,11 @@ export function guardSocketMessages(socket: WebSocket, logger: Logger, maxBytes:
 /** Message types of the graphql-transport-ws protocol that only a server sends. */
 const serverOnlyTypes = new Set(['connection_ack', 'next', 'error']);
 
-function messageType(data: unknown): string | undefined {
+/** Returns a message's type and payload, or undefined when it is not a JSON object with a string type. */
+function parseMessage(data: unknown): { type: string; payload?: unknown } | undefined {
   try {
-    const parsed = JSON.parse(String(data)) as { type?: unknown };
-    return typeof parsed?.type === 'string' ? parsed.type : undefined;
+    const parsed = JSON.parse(String(data)) as { type?: unknown; payload?: unknown };
+    return typeof parsed?.type === 'string' ? { type: parsed.type, payload: parsed.payload } : undefined;
   } catch {
     return undefined;
   }
