@@ -219,10 +219,14 @@ describe.skipIf(skipReason !== null)('in headless Chromium', () => {
     await page.locator('.graphiql-editor-tool .graphiql-editor:visible').click();
     await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${team.member.token}` }));
 
+    // From the board's cursor, so the card made below arrives however long the subscription takes to start.
+    const { board } = await graphqlData(server, 'query($id: ID!) { board(id: $id) { ... on Board { eventCursor } } }', { id: team.boardId }, team.member.token);
     await page.locator('.graphiql-query-editor .graphiql-editor').click();
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.press('Delete');
-    await page.keyboard.insertText(`subscription Watch { boardEvents(boardId: "${team.boardId}") { __typename sequence ... on CardCreatedEvent { card { title } } } }`);
+    await page.keyboard.insertText(
+      `subscription Watch { boardEvents(boardId: "${team.boardId}", after: "${board.eventCursor}") { __typename sequence ... on CardCreatedEvent { card { title } } } }`,
+    );
     await page.locator('.graphiql-execute-button').click();
 
     await expect.poll(() => frames.find((frame) => frame.includes('"type":"subscribe"')) ?? '', { timeout: 10_000 }).toContain(`Bearer ${team.member.token}`);
