@@ -6,7 +6,7 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { authenticate, credentialFromSocket } from './auth/authenticate.js';
+import { authenticate, credentialFromSocket, sessionSignedOut } from './auth/authenticate.js';
 import { resolveTokenSecret } from './auth/secret.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Settings } from './config.js';
@@ -208,7 +208,12 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const { metrics } = services;
 
   const sharedExecutions = new SharedExecutions();
-  const sseSessions = new SessionStreams();
+  const signedOutNow = (sessionId: string) =>
+    sessionSignedOut(services, sessionId).catch((error: unknown) => {
+      logger.warn({ err: error, sessionId }, 'reading a session again after a sign-out failed; its streams end when their access token expires');
+      return false;
+    });
+  const sseSessions = new SessionStreams(signedOutNow);
   const yoga = createYoga<SocketContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -231,6 +236,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         db,
         viewer: auth.viewer,
         accessTokenExpiresAt: auth.expiresAt,
+        sessionCheckedAt: auth.sessionCheckedAt,
         authProblem: auth.problem,
         loaders: lazyLoaders(db),
         logger,
@@ -290,10 +296,10 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     }
     void yoga(request, response);
   };
-  const socketSessions = new SocketSessions(settings.limits.socketsPerUser);
+  const socketSessions = new SocketSessions(settings.limits.socketsPerUser, signedOutNow);
   // Notices come from every instance, this one included.
-  // NOTE: a stream authenticated just before a sign-out committed, and
-  // registered just after its notice arrived, runs on until its token expires.
+  // A stream that authenticated before a notice and registers after it is
+  // read again when it registers (SessionStreams.add).
   bus.onSignOut(({ userId, sessionId }) => {
     const closed = socketSessions.signedOut(userId, sessionId);
     const ended = sseSessions.signedOut(userId, sessionId);
@@ -340,7 +346,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         const credential = credentialFromSocket(ctx.connectionParams);
         if (credential === undefined) return true;
         const auth = await authenticate(services, credential);
-        if (auth.viewer && !socketSessions.admit(ctx.extra.socket, auth.viewer, auth.expiresAt)) {
+        if (auth.viewer && !socketSessions.admit(ctx.extra.socket, auth.viewer, auth.expiresAt, auth.sessionCheckedAt)) {
           logger.info({ userId: auth.viewer.userId, limit: settings.limits.socketsPerUser }, 'WebSocket rejected: too many connections for this user');
           ctx.extra.socket.close(1008, `Too many open connections for this user (WS_MAX_CONNECTIONS_PER_USER=${settings.limits.socketsPerUser}); close one first.`);
           return false;

@@ -5,6 +5,8 @@ import { graphqlData, socketClient, subscribeSocket, subscribeSse, type Collecto
 import { createCard, createTeam, mutate, signUp, type TestUser } from './support/fixtures.js';
 import { afterThisTest, waitFor } from './support/processes.js';
 import { startServer, type TestServer } from './support/server.js';
+import { sessionSignedOut } from '../src/auth/authenticate.js';
+import { SessionStreams } from '../src/http/session-streams.js';
 
 let server: TestServer;
 
@@ -92,6 +94,40 @@ describe('sign-out', () => {
 
     await waitFor(() => codes.length > 0, () => 'the socket to close', 2_000);
     expect(codes).toEqual([4403]);
+  });
+
+  it('ends a stream that registers after its sign-out', async () => {
+    let checksStarted = 0;
+    let checksDone = 0;
+    const streams = new SessionStreams(async (sessionId) => {
+      checksStarted += 1;
+      const signedOut = await sessionSignedOut(server.app.services, sessionId);
+      checksDone += 1;
+      return signedOut;
+    });
+    const actorOf = async (user: TestUser) => {
+      const claims = await server.app.services.tokens.verify(user.token);
+      return { userId: claims.userId, sessionId: claims.sessionId };
+    };
+    const leaving = await actorOf(await signUp(server, 'leaving'));
+    const staying = await actorOf(await signUp(server, 'staying'));
+
+    // Both streams authenticated here, then the sign-out committed and was
+    // acted on while they were still on their way to the registry.
+    const sessionCheckedAt = Date.now();
+    await server.app.services.db.session.update({ where: { id: leaving.sessionId }, data: { revokedAt: new Date() } });
+    streams.signedOut(leaving.userId, leaving.sessionId);
+    const ends: string[] = [];
+    streams.add(leaving, undefined, (reason) => ends.push(`leaving: ${reason}`), sessionCheckedAt);
+    streams.add(staying, undefined, (reason) => ends.push(`staying: ${reason}`), sessionCheckedAt);
+
+    expect(ends).toEqual([]);
+    await waitFor(() => checksDone === 2, () => `both sessions to be read again; ${checksDone} done`, 2_000);
+    expect(ends).toEqual(['leaving: signed-out']);
+
+    // A stream authenticated after the last sign-out is not read again.
+    streams.add(staying, undefined, (reason) => ends.push(`later: ${reason}`), Date.now() + 1);
+    expect(checksStarted).toBe(2);
   });
 });
 

@@ -8,6 +8,8 @@ export interface Authentication {
   problem: string | null;
   /** Expiry of the accepted token, in seconds since the epoch. */
   expiresAt?: number;
+  /** When the session was found not signed out, in milliseconds since the epoch. */
+  sessionCheckedAt?: number;
 }
 
 const anonymous: Authentication = { viewer: null, problem: null };
@@ -29,16 +31,22 @@ export async function authenticate(services: Services, credential: unknown): Pro
   if (!match) return { viewer: null, problem: 'The authorization value must have the form `Bearer <access token>`.' };
   try {
     const claims = await services.tokens.verify(match[1]!);
-    // Every request checks its session, so this is a raw statement rather than a model query, which Prisma 6.19 compiles anew each time.
-    const [session] = await services.db.$queryRaw<{ revokedAt: unknown }[]>`SELECT "revokedAt" FROM "Session" WHERE "id" = ${claims.sessionId}`;
-    if (!session || session.revokedAt !== null) {
+    const sessionCheckedAt = Date.now();
+    if (await sessionSignedOut(services, claims.sessionId)) {
       return { viewer: null, problem: 'The session of this access token was signed out; sign in again.' };
     }
-    return { viewer: { userId: claims.userId, sessionId: claims.sessionId }, problem: null, expiresAt: claims.expiresAt };
+    return { viewer: { userId: claims.userId, sessionId: claims.sessionId }, problem: null, expiresAt: claims.expiresAt, sessionCheckedAt };
   } catch (error) {
     if (error instanceof TokenError) return { viewer: null, problem: error.message };
     throw error;
   }
+}
+
+/** Returns true when the session is signed out (revoked) or does not exist. */
+export async function sessionSignedOut(services: Pick<Services, 'db'>, sessionId: string): Promise<boolean> {
+  // Every request checks its session, so this is a raw statement rather than a model query, which Prisma 6.19 compiles anew each time.
+  const [session] = await services.db.$queryRaw<{ revokedAt: unknown }[]>`SELECT "revokedAt" FROM "Session" WHERE "id" = ${sessionId}`;
+  return !session || session.revokedAt !== null;
 }
 
 function pick(record: unknown): unknown {

@@ -22,6 +22,15 @@ interface Entry {
  */
 export class SessionStreams {
   private readonly byUser = new Map<string, Set<Entry>>();
+  /** When this process last acted on a sign-out, in milliseconds since the epoch. */
+  private lastSignOutAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * `signedOutNow` reads whether a session is signed out. add() calls it for
+   * a stream whose session was checked before this process last acted on a
+   * sign-out, which may have been that session's.
+   */
+  constructor(private readonly signedOutNow: (sessionId: string) => Promise<boolean>) {}
 
   /** Number of streams followed now; leak checks compare it. */
   get size(): number {
@@ -47,10 +56,15 @@ export class SessionStreams {
   /**
    * Follows a stream opened by `viewer` with a token that expires at
    * `expiresAt`, in seconds since the epoch. Without `expiresAt` only a
-   * sign-out ends it. `end` is called at most once. Returns the function that
-   * stops following the stream and clears its timer, which may be called again.
+   * sign-out ends it. `end` is called at most once, never before add()
+   * returns. Returns the function that stops following the stream and clears
+   * its timer, which may be called again.
+   *
+   * `sessionCheckedAt` is when authentication found the session signed in,
+   * in milliseconds since the epoch. A sign-out acted on between then and
+   * now found no stream to end, so the session is read again.
    */
-  add(viewer: Actor, expiresAt: number | undefined, end: (reason: SessionEnd) => void): () => void {
+  add(viewer: Actor, expiresAt: number | undefined, end: (reason: SessionEnd) => void, sessionCheckedAt?: number): () => void {
     let entries = this.byUser.get(viewer.userId);
     if (!entries) {
       entries = new Set();
@@ -71,6 +85,13 @@ export class SessionStreams {
     };
     if (expiresAt !== undefined) this.endAtExpiry(entry, expiresAt);
     followed.add(entry);
+    if (sessionCheckedAt !== undefined && this.lastSignOutAt >= sessionCheckedAt) {
+      this.signedOutNow(viewer.sessionId).then(
+        (signedOut) => signedOut && entry.end('signed-out'),
+        // signedOutNow logs its failures; the stream still ends at its token's expiry.
+        () => undefined,
+      );
+    }
     return () => {
       clearTimeout(entry.timer);
       entry.timer = undefined;
@@ -81,6 +102,7 @@ export class SessionStreams {
 
   /** Ends the streams of one session, or with `sessionId` null of every session of the user. Returns how many. */
   signedOut(userId: string, sessionId: string | null): number {
+    this.lastSignOutAt = Date.now();
     let ended = 0;
     // A copy, because an `end` callback may remove its entry at once.
     for (const entry of [...(this.byUser.get(userId) ?? [])]) {

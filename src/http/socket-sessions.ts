@@ -15,21 +15,28 @@ const signedOutCloseCode = 4403;
  * with 4403 at once when its session is signed out.
  */
 export class SocketSessions {
-  private readonly sockets = new SessionStreams();
+  private readonly sockets: SessionStreams;
 
-  constructor(private readonly maxPerUser: number) {}
+  /** `signedOutNow` reads whether a session is signed out (see SessionStreams). */
+  constructor(
+    private readonly maxPerUser: number,
+    signedOutNow: (sessionId: string) => Promise<boolean>,
+  ) {
+    this.sockets = new SessionStreams(signedOutNow);
+  }
 
   /**
    * Follows `socket`, opened by `viewer` with a token that expires at
    * `expiresAt` (seconds since the epoch), until it closes. Returns false,
    * following nothing, when the user has `maxPerUser` sockets open already.
+   * `sessionCheckedAt` is as for SessionStreams.add().
    */
-  admit(socket: WebSocket, viewer: Actor, expiresAt: number | undefined): boolean {
+  admit(socket: WebSocket, viewer: Actor, expiresAt: number | undefined, sessionCheckedAt?: number): boolean {
     if (this.sockets.countFor(viewer.userId) >= this.maxPerUser) return false;
     const remove = this.sockets.add(viewer, expiresAt, (reason) => {
       if (reason === 'expired') socket.close(tokenExpiredCloseCode, 'The access token expired; reconnect with a fresh one. Subscriptions resume from their cursors.');
       else socket.close(signedOutCloseCode, 'This session was signed out; sign in again.');
-    });
+    }, sessionCheckedAt);
     socket.once('close', remove);
     return true;
   }

@@ -18,7 +18,8 @@ function sessionEndedResult(reason: SessionEnd): ExecutionResult {
 
 /**
  * Wraps the results of one subscription so that it ends when `viewer`'s
- * access token expires at `expiresAt` or the session signs out. Then the
+ * access token expires at `expiresAt` or the session signs out, also when
+ * it signed out after `sessionCheckedAt` but before the stream was followed. Then the
  * source is released at once, the client gets one result with an
  * UNAUTHENTICATED error, and the stream completes. The stream leaves
  * `streams` when it ends for any reason, including the client's return().
@@ -28,6 +29,7 @@ export function endWithSession(
   viewer: Actor,
   expiresAt: number,
   streams: SessionStreams,
+  sessionCheckedAt?: number,
 ): AsyncIterableIterator<ExecutionResult> {
   const finished = { value: undefined, done: true } as const;
   let done = false;
@@ -48,7 +50,7 @@ export function endWithSession(
     // A rejection surfaces in next(), which awaits it. This only marks it handled until then.
     released.catch(() => {});
     wake();
-  });
+  }, sessionCheckedAt);
 
   const wrapped: AsyncIterableIterator<ExecutionResult> = {
     async next() {
@@ -115,7 +117,7 @@ export function useSessionBoundStreams(streams: SessionStreams): Plugin {
           // `signal` is set over HTTP only.
           if (ctx.signal === undefined || ctx.viewer === null || ctx.accessTokenExpiresAt === undefined) return;
           if (!isAsyncIterator(result)) return;
-          setResult(endWithSession(result, ctx.viewer, ctx.accessTokenExpiresAt, streams));
+          setResult(endWithSession(result, ctx.viewer, ctx.accessTokenExpiresAt, streams, ctx.sessionCheckedAt));
         },
       };
     },

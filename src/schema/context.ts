@@ -56,6 +56,8 @@ export interface Context {
    * the epoch; unset without a viewer. SSE subscriptions end then.
    */
   accessTokenExpiresAt?: number;
+  /** When authentication found the viewer's session signed in, in milliseconds since the epoch; unset without a viewer. */
+  sessionCheckedAt?: number;
   /** Reason a presented token was rejected, shown by resolvers that need a viewer. */
   authProblem: string | null;
   loaders: Loaders;
