@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { httpTransport } from '../observability/metrics.js';
 
-/** Accept headers of responses that stay open: GraphQL over SSE, and the multipart responses that Apollo Client requests. */
-const streamingAccept = /text\/event-stream|multipart\/mixed/i;
 
 /**
  * The HTTP requests in progress on a server, for a graceful stop. A stop
@@ -14,7 +13,8 @@ export class InFlightRequests {
 
   /** Counts `request` until its response has been sent or its connection closed. */
   track(request: IncomingMessage, response: ServerResponse): void {
-    this.requests.set(response, { streaming: streamingAccept.test(request.headers.accept ?? '') });
+    // Responses that stay open: GraphQL over SSE, and the multipart responses that Apollo Client requests.
+    this.requests.set(response, { streaming: httpTransport(request.headers.accept) !== 'http' });
     const done = () => {
       this.requests.delete(response);
       if (this.pending() === 0) this.idle?.();

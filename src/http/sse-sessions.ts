@@ -114,8 +114,7 @@ export function useSessionBoundStreams(streams: SessionStreams): Plugin {
       return {
         onSubscribeResult({ args, result, setResult }) {
           const ctx = args.contextValue as unknown as Context;
-          // `signal` is set over HTTP only.
-          if (ctx.signal === undefined || ctx.viewer === null || ctx.accessTokenExpiresAt === undefined) return;
+          if (ctx.transport === 'websocket' || ctx.viewer === null || ctx.accessTokenExpiresAt === undefined) return;
           if (!isAsyncIterator(result)) return;
           setResult(endWithSession(result, ctx.viewer, ctx.accessTokenExpiresAt, streams, ctx.sessionCheckedAt));
         },

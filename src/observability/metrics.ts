@@ -4,9 +4,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
- * How a client talks to the server: a WebSocket (graphql-ws), a streaming
- * HTTP response (Server-Sent Events, or the multipart responses that Apollo
- * Client requests), or a plain HTTP request.
+ * The transport of a client's operations: a WebSocket (graphql-ws), a
+ * streaming HTTP response (Server-Sent Events, or the multipart responses
+ * that Apollo Client requests), or a plain HTTP request.
  */
 export type Transport = 'websocket' | 'sse' | 'multipart' | 'http';
 
@@ -122,7 +122,7 @@ export class Metrics {
     });
     this.errors = new Counter({
       name: 'tandem_errors_total',
-      help: 'Errors sent to clients, by code: GraphQL errors (extensions.code), typed mutation errors, and HTTP refusals.',
+      help: 'Errors sent to clients, by code: GraphQL errors (extensions.code), typed errors in mutation and query results, and HTTP refusals.',
       labelNames: ['code'],
       registers,
     });
@@ -186,7 +186,7 @@ export class Metrics {
 }
 
 /**
- * The error counter of the operation running now. Typed mutation errors are
+ * The error counter of the operation running now. Typed errors in results are
  * reported by the Pothos errors plugin, whose hook gets the error but no
  * context, and the schema is shared by every server in the process. Each
  * server runs its executions inside this scope so that the hook reaches its

@@ -70,7 +70,7 @@ export interface Context {
   signal?: AbortSignal;
   /** The client's network address over HTTP, for limits kept per address. Unset over WebSocket. */
   address?: string;
-  /** How the operation arrived, for the metrics. */
+  /** The transport the operation arrived over; the metrics count by it, and SSE streams end with their session. */
   transport: Transport;
 }
 
